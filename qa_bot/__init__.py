@@ -1,0 +1,54 @@
+"""qa_bot: offline, cited question answering over news articles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qa_bot.errors import (
+    CorpusError,
+    GeneratorError,
+    IndexCorruptError,
+    IndexError_,
+    IndexNotFoundError,
+    IndexVersionError,
+    ModelLoadError,
+    ModelMismatchError,
+    QABotError,
+    QuestionError,
+)
+from qa_bot.models import Answer, Citation, Document, Hit, Passage, Span
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from qa_bot.bot import QABot
+
+__all__ = [
+    "Answer",
+    "Citation",
+    "CorpusError",
+    "Document",
+    "GeneratorError",
+    "Hit",
+    "IndexCorruptError",
+    "IndexError_",
+    "IndexNotFoundError",
+    "IndexVersionError",
+    "ModelLoadError",
+    "ModelMismatchError",
+    "Passage",
+    "QABot",
+    "QABotError",
+    "QuestionError",
+    "Span",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # QABot pulls in numpy/faiss; keep `import qa_bot` (and the CLI's --help) light.
+    if name == "QABot":
+        from qa_bot.bot import QABot
+
+        return QABot
+    raise AttributeError(name)

@@ -1,0 +1,194 @@
+"""The facade: ``QABot`` builds or loads an index and answers questions over it.
+
+Thread-safety: ``retrieve``, ``ask`` and ``chat`` may be called from many threads at once.
+``reload`` swaps the whole index in one assignment, so every answer comes entirely from the old
+or entirely from the new index.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from qa_bot.answer import AnswerSettings, compose_answer
+from qa_bot.embedding import Embedder, load_embedder
+from qa_bot.errors import QuestionError
+from qa_bot.index import (
+    BuildReport,
+    DocumentInfo,
+    IndexSettings,
+    IndexStore,
+    build_index,
+    current_version,
+    load_index,
+)
+from qa_bot.models import Answer, Hit, Passage
+from qa_bot.retrieval import Retriever, RetrievalSettings
+
+DEFAULT_INDEX_DIR = "embeddings"
+MAX_QUESTION_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class _State:
+    store: IndexStore
+    retriever: Retriever
+
+
+def check_question(question: str, *, max_chars: int = MAX_QUESTION_CHARS) -> str:
+    """The question stripped; ``QuestionError`` when it is empty or too long."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    stripped = question.strip()
+    if not stripped:
+        raise QuestionError("the question is empty")
+    if len(stripped) > max_chars:
+        raise QuestionError(
+            f"the question is {len(stripped)} characters long; the limit is {max_chars}"
+        )
+    return stripped
+
+
+def _check_k(k: int) -> int:
+    if not isinstance(k, int) or k <= 0:
+        raise QuestionError(f"k must be greater than 0. Currently, k is {k}")
+    return k
+
+
+class QABot:
+    """Question answering over an indexed corpus of articles.
+
+    Use ``QABot.from_corpus(corpus_dir)`` to build (or reuse) an index, or ``QABot.load(index_dir)``
+    to open one. ``retrieve`` returns ranked passages, ``ask`` an extractive, cited ``Answer``,
+    and ``chat`` the same for a question that may lean on earlier turns.
+    """
+
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        *,
+        index_dir: str | Path | None = None,
+        retrieval: RetrievalSettings | None = None,
+        answering: AnswerSettings | None = None,
+        max_question_chars: int = MAX_QUESTION_CHARS,
+    ) -> None:
+        self.embedder = embedder
+        self.index_dir = Path(index_dir) if index_dir is not None else store.path.parent
+        self.retrieval_settings = retrieval or RetrievalSettings()
+        self.answer_settings = answering or AnswerSettings()
+        self.max_question_chars = max_question_chars
+        self.build_report: BuildReport | None = None
+        self._state = _State(store, Retriever(store, embedder, self.retrieval_settings))
+
+    # ------------------------------------------------------------ construction
+
+    @classmethod
+    def from_corpus(
+        cls,
+        corpus_dir: str | Path,
+        index_dir: str | Path = DEFAULT_INDEX_DIR,
+        *,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        settings: IndexSettings | None = None,
+        force: bool = False,
+        show_progress: bool = False,
+        retrieval: RetrievalSettings | None = None,
+        answering: AnswerSettings | None = None,
+    ) -> QABot:
+        """Build the index of ``corpus_dir`` into ``index_dir`` (reused when unchanged) and open it."""
+        embedder = embedder or load_embedder(model)
+        report = build_index(
+            corpus_dir, index_dir, embedder, settings=settings, force=force,
+            show_progress=show_progress,
+        )  # fmt: skip
+        bot = cls.load(index_dir, embedder=embedder, retrieval=retrieval, answering=answering)
+        bot.build_report = report
+        return bot
+
+    @classmethod
+    def load(
+        cls,
+        index_dir: str | Path = DEFAULT_INDEX_DIR,
+        *,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        retrieval: RetrievalSettings | None = None,
+        answering: AnswerSettings | None = None,
+    ) -> QABot:
+        """Open a built index. The embedding model is the one the index records, unless given.
+
+        Raises:
+            IndexNotFoundError, IndexCorruptError, IndexVersionError, ModelMismatchError.
+        """
+        if embedder is None:
+            if model is None:
+                model = load_index(index_dir).model_id
+            embedder = load_embedder(model)
+        store = load_index(index_dir, embedder)
+        return cls(store, embedder, index_dir=index_dir, retrieval=retrieval, answering=answering)
+
+    def reload(self) -> bool:
+        """Switch to the index's live version if it changed since loading. True if it did."""
+        version = current_version(self.index_dir)
+        if version is None or version == self._state.store.path:
+            return False
+        store = load_index(self.index_dir, self.embedder)
+        self._state = _State(store, Retriever(store, self.embedder, self.retrieval_settings))
+        return True
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        """Every indexed passage, in corpus order."""
+        return self._state.store.passages
+
+    @property
+    def documents(self) -> dict[str, DocumentInfo]:
+        """What the index keeps of each document (title, source, metadata) by ``doc_id``."""
+        return self._state.store.documents
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    def retrieve(self, question: str, k: int = 5) -> list[Hit]:
+        """The ``k`` passages that best match ``question``, best first."""
+        query = check_question(question, max_chars=self.max_question_chars)
+        return self._state.retriever.search(query, _check_k(k))
+
+    def ask(self, question: str, k: int = 5) -> Answer:
+        """An extractive answer with ``[n]`` citations, or an abstention when evidence is weak."""
+        query = check_question(question, max_chars=self.max_question_chars)
+        return self._answer(query, query, _check_k(k))
+
+    def chat(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer:
+        """Like ``ask``, for a follow-up: ``history`` holds the user's earlier questions, oldest first.
+
+        A short or pronoun-led follow-up is searched together with the subject of earlier turns;
+        ``answer.query`` says what was actually searched.
+        """
+        from qa_bot.followup import contextualize
+
+        question = check_question(question, max_chars=self.max_question_chars)
+        query = contextualize(question, list(history))
+        return self._answer(question, query, _check_k(k))
+
+    def _answer(self, question: str, query: str, k: int) -> Answer:
+        state = self._state  # one snapshot for the whole answer
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        vector = state.retriever.embed(query)
+        t1 = time.perf_counter()
+        hits = state.retriever.search_vector(query, vector, k)
+        t2 = time.perf_counter()
+        answer = compose_answer(
+            question, vector, hits, state.retriever, self.answer_settings, query=query
+        )
+        t3 = time.perf_counter()
+        timings.update(embed=t1 - t0, retrieve=t2 - t1, answer=t3 - t2, total=t3 - t0)
+        return replace(answer, timings=timings)

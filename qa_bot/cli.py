@@ -1,0 +1,207 @@
+"""The ``qa-bot`` command line: index, ask, chat, eval.
+
+Only ``click`` is imported at start-up; the engine (numpy, FAISS, torch) is imported inside the
+commands that need it, so ``qa-bot --help`` and argument errors stay instant. Every error a user
+can cause becomes one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from qa_bot.bot import QABot
+    from qa_bot.models import Answer
+
+DEFAULT_CORPUS = "corpus"
+DEFAULT_INDEX = "embeddings"
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one-line click errors (exit code 1)."""
+    from qa_bot.errors import QABotError
+
+    try:
+        yield
+    except QABotError as exc:
+        raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except OSError as exc:
+        raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".strip()) from None
+
+
+def _index_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--index-dir", default=DEFAULT_INDEX, show_default=True, type=click.Path(file_okay=False),
+        help="Folder of the index.",
+    )(func)  # fmt: skip
+
+
+def _model_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--model", default=None,
+        help="Embedding model (path or sentence-transformers name); default: the bundled "
+        "all-MiniLM-L6-v2, or the model the index was built with.",
+    )(func)  # fmt: skip
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qa_bot")
+def cli() -> None:
+    """qa_bot: ask questions about a folder of news articles, get cited answers."""
+
+
+@cli.command()
+@click.argument("corpus_dir", default=DEFAULT_CORPUS, type=click.Path())
+@_index_dir_option
+@_model_option
+@click.option("--force", is_flag=True, help="Rebuild even if the index is up to date.")
+@click.option("--ann", type=click.Choice(["flat", "hnsw"]), default="flat", show_default=True,
+              help="Vector index: exact (flat) or approximate (hnsw).")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def index(corpus_dir: str, index_dir: str, model: str | None, force: bool, ann: str, quiet: bool) -> None:
+    """Build (or update) the index of CORPUS_DIR (default: ./corpus)."""
+    with _user_errors():
+        from qa_bot.embedding import load_embedder
+        from qa_bot.index import IndexSettings, build_index
+
+        report = build_index(
+            corpus_dir, index_dir, load_embedder(model), settings=IndexSettings(ann=ann),
+            force=force, show_progress=not quiet,
+        )  # fmt: skip
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    click.echo(
+        f"{report.status} index in {report.index_dir}: {report.documents} documents, "
+        f"{report.passages} passages, {report.sentences} sentences "
+        f"({report.embedded_passages} passages and {report.embedded_sentences} sentences "
+        f"embedded) in {report.seconds:.1f}s"
+    )
+
+
+def _load_bot(index_dir: str, model: str | None) -> QABot:
+    from qa_bot.bot import QABot
+
+    return QABot.load(index_dir, model=model)
+
+
+def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
+    """The answer and its numbered sources as terminal text."""
+    lines = [answer.text, ""]
+    if answer.query and answer.query != answer.question:
+        lines.insert(0, f"(searched: {answer.query})")
+    if answer.abstained:
+        lines.append("Nearest passages:")
+        for hit in answer.hits[:3]:
+            lines.append(f"- {hit.passage.title} (score {hit.score:.2f})")
+            lines.append(f"    {hit.passage.text[:200]}{'…' if len(hit.passage.text) > 200 else ''}")
+        return "\n".join(lines)
+    lines.append("Sources:")
+    seen: set[int] = set()
+    for citation in answer.citations:
+        if citation.number not in seen:
+            seen.add(citation.number)
+            info = documents.get(citation.doc_id)
+            outlet = info.metadata.get("outlet", "") if info is not None else ""
+            source = f"{citation.title} — {outlet}" if outlet else citation.title
+            lines.append(f"[{citation.number}] {source} ({citation.doc_id})")
+        lines.append(f"    “{citation.quote}”")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("question")
+@_index_dir_option
+@_model_option
+@click.option("--k", default=5, show_default=True, type=click.IntRange(min=1), help="Passages to retrieve.")
+@click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
+def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool) -> None:
+    """Answer QUESTION from the indexed articles, with [n] citations."""
+    with _user_errors():
+        from qa_bot.bot import check_question
+
+        check_question(question)  # fail fast, before loading the model
+        bot = _load_bot(index_dir, model)
+        answer = bot.ask(question, k=k)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_answer(answer, bot.documents))
+
+
+@cli.command()
+@click.option("--corpus", "corpus_dir", default=DEFAULT_CORPUS, show_default=True, type=click.Path(),
+              help="Corpus folder; the index is built or updated from it first.")  # fmt: skip
+@_index_dir_option
+@_model_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+def chat(corpus_dir: str, index_dir: str, model: str | None, host: str, port: int) -> None:
+    """Serve the browser chat (building the index first if it is missing or stale)."""
+    with _user_errors():
+        from qa_bot.bot import QABot
+
+        click.echo(f"Indexing {corpus_dir} into {index_dir} …", err=True)
+        bot = QABot.from_corpus(corpus_dir, index_dir, model=model, show_progress=True)
+        if bot.build_report is not None:
+            click.echo(f"Index {bot.build_report.status}: {bot.build_report.passages} passages.", err=True)
+        from qa_bot.app import launch
+
+        launch(bot, host=host, port=port)
+
+
+@cli.command(name="eval")
+@click.argument("questions", type=click.Path())
+@_index_dir_option
+@_model_option
+@click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the report as JSON here.")
+@click.option("--compare", type=click.Path(dir_okay=False), help="An earlier report (JSON) to compare with.")
+@click.option("--dense-only", is_flag=True, help="Baseline: dense passage retrieval only, no MMR.")
+def eval_(questions: str, index_dir: str, model: str | None, k: int, as_json: bool,
+          out: str | None, compare: str | None, dense_only: bool) -> None:  # fmt: skip
+    """Evaluate retrieval and answers on a JSONL question set."""
+    with _user_errors():
+        from qa_bot import evaluation
+
+        question_set = evaluation.load_questions(questions)
+        old = None
+        if compare:
+            try:
+                with open(compare, encoding="utf-8") as handle:
+                    old = evaluation.report_from_json(json.load(handle))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise click.ClickException(f"{compare} is not a qa-bot eval report: {exc}") from None
+        from qa_bot.bot import QABot
+        from qa_bot.retrieval import DENSE_ONLY
+
+        bot = QABot.load(index_dir, model=model, retrieval=DENSE_ONLY if dense_only else None)
+        report = evaluation.evaluate(bot, question_set, k=k)
+        report = replace(report, config={**report.config, "dense_only": dense_only, "k": k})
+        if out:
+            with open(out, "w", encoding="utf-8") as handle:
+                json.dump(evaluation.report_to_json(report), handle, ensure_ascii=False, indent=1)
+    if as_json:
+        click.echo(json.dumps(evaluation.report_to_json(report), ensure_ascii=False, indent=1))
+    else:
+        click.echo(evaluation.format_report(report))
+    if old is not None:
+        click.echo("")
+        click.echo(evaluation.format_comparison(evaluation.compare(old, report)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="qa-bot", standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The data model: small frozen dataclasses passed between the pipeline stages.
+
+Offsets convention:
+- ``Passage.start/end`` are character offsets into the cleaned ``Document.text``;
+  ``document.text[passage.start:passage.end] == passage.text``.
+- ``Passage.sentences`` spans are offsets into ``Passage.text`` (relative to the passage),
+  so ``passage.text[span.start:span.end]`` is the sentence.
+- ``Citation.start/end`` are offsets into the cited passage's text; ``quote`` is exactly
+  ``passage.text[start:end]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned article."""
+
+    doc_id: str
+    title: str
+    text: str
+    source_path: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range ``[start, end)``."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of a document: a few whole sentences under the token budget."""
+
+    passage_id: str
+    doc_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+    sentences: tuple[Span, ...] = ()
+
+    def sentence_texts(self) -> list[str]:
+        """The text of each sentence of the passage."""
+        return [self.text[s.start : s.end] for s in self.sentences]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with the scores that put it there.
+
+    ``score`` is the fused score used for ranking; ``dense`` the passage cosine, ``sentence``
+    the best sentence cosine inside the passage, ``bm25`` the keyword score normalised to 0..1.
+    ``rank`` starts at 1.
+    """
+
+    passage: Passage
+    score: float
+    dense: float
+    sentence: float
+    bm25: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One ``[number]`` of an answer: a verbatim quote of a passage."""
+
+    number: int
+    passage_id: str
+    doc_id: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    supported: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer to one question.
+
+    ``query`` is what was actually searched (differs from ``question`` for follow-ups).
+    ``timings`` maps a stage name to seconds.
+    """
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    abstained: bool
+    confidence: float
+    timings: dict[str, float] = field(default_factory=dict)
+    query: str = ""
+    generated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the answer (passages included in the hits)."""
+        from dataclasses import asdict
+
+        return asdict(self)

