@@ -68,9 +68,12 @@ def _is_heading(text: str) -> bool:
 
 
 def score_sentences(
-    question: str, query_vector: np.ndarray, hits: list[Hit], retriever: Retriever,
+    question: str,
+    query_vector: np.ndarray,
+    hits: list[Hit],
+    retriever: Retriever,
     settings: AnswerSettings,
-) -> list[_Candidate]:  # fmt: skip
+) -> list[_Candidate]:
     """Every usable sentence of the top hits with its evidence score, best first."""
     query_terms = set(bm25_tokens([question])[0])
     out: list[_Candidate] = []
@@ -105,9 +108,14 @@ def compose_answer(
     best = candidates[0].score if candidates else 0.0
     if not candidates or best < settings.abstain_below:
         return Answer(
-            question=question, text=NO_ANSWER, citations=(), hits=tuple(hits), abstained=True,
-            confidence=round(best, 4), query=query or question,
-        )  # fmt: skip
+            question=question,
+            text=NO_ANSWER,
+            citations=(),
+            hits=tuple(hits),
+            abstained=True,
+            confidence=round(best, 4),
+            query=query or question,
+        )
     chosen: list[_Candidate] = []
     for cand in candidates:
         if len(chosen) >= settings.max_sentences or cand.score < best - settings.keep_within:
@@ -132,13 +140,22 @@ def compose_answer(
         span = passage.sentences[cand.sentence_index]
         citations.append(
             Citation(
-                number=number, passage_id=passage.passage_id, doc_id=passage.doc_id,
-                title=passage.title, quote=passage.text[span.start : span.end],
-                start=span.start, end=span.end,
-            )  # fmt: skip
+                number=number,
+                passage_id=passage.passage_id,
+                doc_id=passage.doc_id,
+                title=passage.title,
+                quote=passage.text[span.start : span.end],
+                start=span.start,
+                end=span.end,
+            )
         )
         parts.append(f"{cand.text} [{number}]")
     return Answer(
-        question=question, text=" ".join(parts), citations=tuple(citations), hits=tuple(hits),
-        abstained=False, confidence=round(best, 4), query=query or question,
-    )  # fmt: skip
+        question=question,
+        text=" ".join(parts),
+        citations=tuple(citations),
+        hits=tuple(hits),
+        abstained=False,
+        confidence=round(best, 4),
+        query=query or question,
+    )

@@ -25,7 +25,7 @@ from qa_bot.index import (
     load_index,
 )
 from qa_bot.models import Answer, Hit, Passage
-from qa_bot.retrieval import Retriever, RetrievalSettings
+from qa_bot.retrieval import RetrievalSettings, Retriever
 
 DEFAULT_INDEX_DIR = "embeddings"
 MAX_QUESTION_CHARS = 1000
@@ -99,12 +99,16 @@ class QABot:
         retrieval: RetrievalSettings | None = None,
         answering: AnswerSettings | None = None,
     ) -> QABot:
-        """Build the index of ``corpus_dir`` into ``index_dir`` (reused when unchanged) and open it."""
+        """Build the index of ``corpus_dir`` (reused when unchanged) and open it."""
         embedder = embedder or load_embedder(model)
         report = build_index(
-            corpus_dir, index_dir, embedder, settings=settings, force=force,
+            corpus_dir,
+            index_dir,
+            embedder,
+            settings=settings,
+            force=force,
             show_progress=show_progress,
-        )  # fmt: skip
+        )
         bot = cls.load(index_dir, embedder=embedder, retrieval=retrieval, answering=answering)
         bot.build_report = report
         return bot
@@ -167,7 +171,7 @@ class QABot:
         return self._answer(query, query, _check_k(k))
 
     def chat(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer:
-        """Like ``ask``, for a follow-up: ``history`` holds the user's earlier questions, oldest first.
+        """Like ``ask``, for a follow-up; ``history`` holds earlier questions, oldest first.
 
         A short or pronoun-led follow-up is searched together with the subject of earlier turns;
         ``answer.query`` says what was actually searched.

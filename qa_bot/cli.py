@@ -8,7 +8,6 @@ can cause becomes one line on stderr and exit code 1.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -32,24 +31,30 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except QABotError as exc:
-        raise click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        raise click.ClickException(
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        ) from None
     except OSError as exc:
         raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".strip()) from None
 
 
 def _index_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--index-dir", default=DEFAULT_INDEX, show_default=True, type=click.Path(file_okay=False),
+        "--index-dir",
+        default=DEFAULT_INDEX,
+        show_default=True,
+        type=click.Path(file_okay=False),
         help="Folder of the index.",
-    )(func)  # fmt: skip
+    )(func)
 
 
 def _model_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--model", default=None,
+        "--model",
+        default=None,
         help="Embedding model (path or sentence-transformers name); default: the bundled "
         "all-MiniLM-L6-v2, or the model the index was built with.",
-    )(func)  # fmt: skip
+    )(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,19 +68,30 @@ def cli() -> None:
 @_index_dir_option
 @_model_option
 @click.option("--force", is_flag=True, help="Rebuild even if the index is up to date.")
-@click.option("--ann", type=click.Choice(["flat", "hnsw"]), default="flat", show_default=True,
-              help="Vector index: exact (flat) or approximate (hnsw).")  # fmt: skip
+@click.option(
+    "--ann",
+    type=click.Choice(["flat", "hnsw"]),
+    default="flat",
+    show_default=True,
+    help="Vector index: exact (flat) or approximate (hnsw).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def index(corpus_dir: str, index_dir: str, model: str | None, force: bool, ann: str, quiet: bool) -> None:
+def index(
+    corpus_dir: str, index_dir: str, model: str | None, force: bool, ann: str, quiet: bool
+) -> None:
     """Build (or update) the index of CORPUS_DIR (default: ./corpus)."""
     with _user_errors():
         from qa_bot.embedding import load_embedder
         from qa_bot.index import IndexSettings, build_index
 
         report = build_index(
-            corpus_dir, index_dir, load_embedder(model), settings=IndexSettings(ann=ann),
-            force=force, show_progress=not quiet,
-        )  # fmt: skip
+            corpus_dir,
+            index_dir,
+            load_embedder(model),
+            settings=IndexSettings(ann=ann),
+            force=force,
+            show_progress=not quiet,
+        )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
     click.echo(
@@ -101,7 +117,9 @@ def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
         lines.append("Nearest passages:")
         for hit in answer.hits[:3]:
             lines.append(f"- {hit.passage.title} (score {hit.score:.2f})")
-            lines.append(f"    {hit.passage.text[:200]}{'…' if len(hit.passage.text) > 200 else ''}")
+            lines.append(
+                f"    {hit.passage.text[:200]}{'…' if len(hit.passage.text) > 200 else ''}"
+            )
         return "\n".join(lines)
     lines.append("Sources:")
     seen: set[int] = set()
@@ -120,7 +138,9 @@ def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
 @click.argument("question")
 @_index_dir_option
 @_model_option
-@click.option("--k", default=5, show_default=True, type=click.IntRange(min=1), help="Passages to retrieve.")
+@click.option(
+    "--k", default=5, show_default=True, type=click.IntRange(min=1), help="Passages to retrieve."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
 def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool) -> None:
     """Answer QUESTION from the indexed articles, with [n] citations."""
@@ -137,8 +157,14 @@ def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool)
 
 
 @cli.command()
-@click.option("--corpus", "corpus_dir", default=DEFAULT_CORPUS, show_default=True, type=click.Path(),
-              help="Corpus folder; the index is built or updated from it first.")  # fmt: skip
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    default=DEFAULT_CORPUS,
+    show_default=True,
+    type=click.Path(),
+    help="Corpus folder; the index is built or updated from it first.",
+)
 @_index_dir_option
 @_model_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -151,7 +177,9 @@ def chat(corpus_dir: str, index_dir: str, model: str | None, host: str, port: in
         click.echo(f"Indexing {corpus_dir} into {index_dir} …", err=True)
         bot = QABot.from_corpus(corpus_dir, index_dir, model=model, show_progress=True)
         if bot.build_report is not None:
-            click.echo(f"Index {bot.build_report.status}: {bot.build_report.passages} passages.", err=True)
+            click.echo(
+                f"Index {bot.build_report.status}: {bot.build_report.passages} passages.", err=True
+            )
         from qa_bot.app import launch
 
         launch(bot, host=host, port=port)
@@ -164,10 +192,20 @@ def chat(corpus_dir: str, index_dir: str, model: str | None, host: str, port: in
 @click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the report as JSON here.")
-@click.option("--compare", type=click.Path(dir_okay=False), help="An earlier report (JSON) to compare with.")
+@click.option(
+    "--compare", type=click.Path(dir_okay=False), help="An earlier report (JSON) to compare with."
+)
 @click.option("--dense-only", is_flag=True, help="Baseline: dense passage retrieval only, no MMR.")
-def eval_(questions: str, index_dir: str, model: str | None, k: int, as_json: bool,
-          out: str | None, compare: str | None, dense_only: bool) -> None:  # fmt: skip
+def eval_(
+    questions: str,
+    index_dir: str,
+    model: str | None,
+    k: int,
+    as_json: bool,
+    out: str | None,
+    compare: str | None,
+    dense_only: bool,
+) -> None:
     """Evaluate retrieval and answers on a JSONL question set."""
     with _user_errors():
         from qa_bot import evaluation
@@ -179,7 +217,9 @@ def eval_(questions: str, index_dir: str, model: str | None, k: int, as_json: bo
                 with open(compare, encoding="utf-8") as handle:
                     old = evaluation.report_from_json(json.load(handle))
             except (ValueError, KeyError, TypeError) as exc:
-                raise click.ClickException(f"{compare} is not a qa-bot eval report: {exc}") from None
+                raise click.ClickException(
+                    f"{compare} is not a qa-bot eval report: {exc}"
+                ) from None
         from qa_bot.bot import QABot
         from qa_bot.retrieval import DENSE_ONLY
 
@@ -204,4 +244,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -126,7 +126,7 @@ class SentenceTransformerEmbedder:
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
 
-                hf_logging.disable_progress_bar()
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
                 model = SentenceTransformer(path, device=self._device)
             except Exception as exc:
                 raise ModelLoadError(
@@ -180,9 +180,68 @@ class SentenceTransformerEmbedder:
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Function words carry no topic; without them a bag-of-words vector says what a text is about.
 _STOP = frozenset(
-    "a an the is are was were be been of in on at to for from by with and or but not it its this "
-    "that these those what which who whom why how when where do does did has have had will would "
-    "can could should may might their there they them he she his her we you i".split()
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "but",
+        "not",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "how",
+        "when",
+        "where",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "their",
+        "there",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "we",
+        "you",
+        "i",
+    ]
 )
 
 
@@ -195,7 +254,9 @@ class HashEmbedder:
 
     def __init__(self, dimension: int = 64, *, max_tokens: int = 256) -> None:
         if dimension <= 0:
-            raise ValueError(f"dimension must be greater than 0. Currently, dimension is {dimension}")
+            raise ValueError(
+                f"dimension must be greater than 0. Currently, dimension is {dimension}"
+            )
         self._dimension = dimension
         self._max_tokens = max_tokens
 
@@ -236,7 +297,7 @@ class HashEmbedder:
 
 
 def load_embedder(name: str | None = None, *, device: str = "cpu") -> Embedder:
-    """An embedder by name: ``None`` (bundled all-MiniLM-L6-v2), ``"hash:DIM"``, or a model path/name.
+    """An embedder by name: ``None`` (bundled model), ``"hash:DIM"``, or a model path/name.
 
     The bundled model's canonical id is accepted as a name too, so an index built with the
     default can be loaded by naming its model id.

@@ -104,7 +104,7 @@ class IndexStore:
     passages: tuple[Passage, ...]
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
-    # Row i of sentence_vectors belongs to passage sentence_rows[i, 0], sentence sentence_rows[i, 1].
+    # Row i of sentence_vectors is sentence sentence_rows[i, 1] of passage sentence_rows[i, 0].
     sentence_rows: np.ndarray
     passage_index: Any
     sentence_index: Any
@@ -200,7 +200,9 @@ def _settings_key(settings: IndexSettings, embedder: Embedder) -> dict[str, Any]
     return {"settings": settings.to_json(), "model": embedder.model_id}
 
 
-def is_fresh(index_dir: Path, corpus: CorpusLoad, embedder: Embedder, settings: IndexSettings) -> bool:
+def is_fresh(
+    index_dir: Path, corpus: CorpusLoad, embedder: Embedder, settings: IndexSettings
+) -> bool:
     """True when the live index was built from these files with this model and settings."""
     try:
         version = current_version(index_dir)
@@ -283,11 +285,20 @@ def build_index(
             store = load_index(index_dir, embedder, verify_model=False)
             counts = store.manifest["counts"]
             return BuildReport(
-                "reused", str(index_dir), counts["documents"], counts["passages"],
-                counts["sentences"], 0, 0, corpus.skipped, time.perf_counter() - started,
-            )  # fmt: skip
+                "reused",
+                str(index_dir),
+                counts["documents"],
+                counts["passages"],
+                counts["sentences"],
+                0,
+                0,
+                corpus.skipped,
+                time.perf_counter() - started,
+            )
         embedder.warm_up()
-        passage_cache, sentence_cache = ({}, {}) if force else _previous_vectors(index_dir, embedder)
+        passage_cache, sentence_cache = (
+            ({}, {}) if force else _previous_vectors(index_dir, embedder)
+        )
         had_previous = bool(passage_cache)
         chunker = Chunker(settings.chunker, model_token_count=embedder.count_tokens)
         passages: list[Passage] = []
@@ -460,7 +471,8 @@ def load_index(
     version = current_version(index_dir)
     if version is None:
         raise IndexNotFoundError(
-            f"no index in {index_dir} (build one with: qa-bot index CORPUS_DIR --index-dir {index_dir})"
+            f"no index in {index_dir} "
+            f"(build one with: qa-bot index CORPUS_DIR --index-dir {index_dir})"
         )
     try:
         manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
@@ -481,9 +493,14 @@ def load_index(
         }
         passages = tuple(
             Passage(
-                p["passage_id"], p["doc_id"], p["title"], p["text"], p["start"], p["end"],
+                p["passage_id"],
+                p["doc_id"],
+                p["title"],
+                p["text"],
+                p["start"],
+                p["end"],
                 tuple(Span(s, e) for s, e in p["sentences"]),
-            )  # fmt: skip
+            )
             for p in json.loads((version / "passages.json").read_text(encoding="utf-8"))
         )
         passage_vectors = np.load(version / "passage_vectors.npy", allow_pickle=False)
@@ -514,9 +531,17 @@ def load_index(
     if passage_vectors.ndim != 2 or (len(passages) and passage_vectors.shape[1] != dim):
         raise IndexCorruptError(f"index {version}: passage vectors are not of dimension {dim}")
     return IndexStore(
-        version, manifest, documents, passages, passage_vectors, sentence_vectors,
-        sentence_rows, passage_index, sentence_index, bm25,
-    )  # fmt: skip
+        version,
+        manifest,
+        documents,
+        passages,
+        passage_vectors,
+        sentence_vectors,
+        sentence_rows,
+        passage_index,
+        sentence_index,
+        bm25,
+    )
 
 
 def _verify_files(version: Path, manifest: dict[str, Any]) -> None:

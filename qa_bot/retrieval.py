@@ -44,7 +44,9 @@ class RetrievalSettings:
 
     def __post_init__(self) -> None:
         if self.fusion not in ("weighted", "rrf"):
-            raise ValueError(f"fusion must be 'weighted' or 'rrf'. Currently, fusion is {self.fusion!r}")
+            raise ValueError(
+                f"fusion must be 'weighted' or 'rrf'. Currently, fusion is {self.fusion!r}"
+            )
         if not 0.0 <= self.mmr_lambda <= 1.0:
             raise ValueError(
                 f"mmr_lambda must be between 0 and 1. Currently, mmr_lambda is {self.mmr_lambda}"
@@ -56,9 +58,13 @@ class RetrievalSettings:
 
 
 DENSE_ONLY = RetrievalSettings(
-    dense_weight=1.0, sentence_weight=0.0, bm25_weight=0.0, mmr_lambda=1.0,
-    use_sentence=False, use_bm25=False,
-)  # fmt: skip
+    dense_weight=1.0,
+    sentence_weight=0.0,
+    bm25_weight=0.0,
+    mmr_lambda=1.0,
+    use_sentence=False,
+    use_bm25=False,
+)
 
 
 class Retriever:
@@ -70,9 +76,11 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings or RetrievalSettings()
-        counts = np.bincount(
-            store.sentence_rows[:, 0].astype(np.int64), minlength=len(store.passages)
-        ) if len(store.sentence_rows) else np.zeros(len(store.passages), dtype=np.int64)  # fmt: skip
+        counts = (
+            np.bincount(store.sentence_rows[:, 0].astype(np.int64), minlength=len(store.passages))
+            if len(store.sentence_rows)
+            else np.zeros(len(store.passages), dtype=np.int64)
+        )
         # Sentence rows are written passage by passage, so each passage owns a contiguous range.
         self._sentence_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self._sentence_count = counts.astype(np.int64)
@@ -89,7 +97,8 @@ class Retriever:
 
     def embed(self, query: str) -> np.ndarray:
         """The query's vector."""
-        return self.embedder.encode([query])[0]
+        vector: np.ndarray = self.embedder.encode([query])[0]
+        return vector
 
     def sentence_scores(self, passage_index: int, query_vector: np.ndarray) -> np.ndarray:
         """Cosine of the query with each sentence of a passage, in sentence order."""

@@ -19,9 +19,11 @@ pytestmark = pytest.mark.unit
 @pytest.fixture
 def bot(small_corpus: Path, tmp_path: Path) -> QABot:
     return QABot.from_corpus(
-        small_corpus, tmp_path / "index", embedder=HashEmbedder(512),
+        small_corpus,
+        tmp_path / "index",
+        embedder=HashEmbedder(512),
         answering=AnswerSettings(abstain_below=0.3),
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])

@@ -29,28 +29,38 @@ def test_empty_question(tmp_path: Path) -> None:
 
 
 def test_missing_index(tmp_path: Path) -> None:
-    line = _one_line_error(CliRunner().invoke(cli, ["ask", "hi?", "--index-dir", str(tmp_path / "no")]))
+    line = _one_line_error(
+        CliRunner().invoke(cli, ["ask", "hi?", "--index-dir", str(tmp_path / "no")])
+    )
     assert "no index" in line
 
 
 def test_missing_corpus(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["index", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "i")])
+    result = CliRunner().invoke(
+        cli, ["index", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "i")]
+    )
     _one_line_error(result)
 
 
 def test_empty_corpus(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    result = CliRunner().invoke(cli, ["index", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "i")])
+    result = CliRunner().invoke(
+        cli, ["index", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "i")]
+    )
     _one_line_error(result)
 
 
 def test_index_and_ask_with_fake_model(small_corpus: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     index_dir = str(tmp_path / "i")
-    result = runner.invoke(cli, ["index", str(small_corpus), "--index-dir", index_dir, "--model", "hash:512", "-q"])
+    result = runner.invoke(
+        cli, ["index", str(small_corpus), "--index-dir", index_dir, "--model", "hash:512", "-q"]
+    )
     assert result.exit_code == 0, result.output
     assert "built index" in result.output
-    result = runner.invoke(cli, ["ask", "Why did Ohio beekeepers lose colonies?", "--index-dir", index_dir, "--json"])
+    result = runner.invoke(
+        cli, ["ask", "Why did Ohio beekeepers lose colonies?", "--index-dir", index_dir, "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["question"].startswith("Why did Ohio")
@@ -62,7 +72,8 @@ def test_help_is_fast_and_does_not_import_torch() -> None:
         "import sys\n"
         "from qa_bot.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'faiss', 'numpy') if m in sys.modules]\n"
+        "mods = ('torch', 'sentence_transformers', 'faiss', 'numpy')\n"
+        "heavy = [m for m in mods if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

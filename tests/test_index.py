@@ -35,7 +35,9 @@ class ExplodingEmbedder(HashEmbedder):
         return super().encode(texts)
 
 
-def test_build_writes_a_complete_version(small_corpus: Path, tmp_path: Path, hash_embedder: HashEmbedder) -> None:
+def test_build_writes_a_complete_version(
+    small_corpus: Path, tmp_path: Path, hash_embedder: HashEmbedder
+) -> None:
     index_dir = tmp_path / "index"
     report = build_index(small_corpus, index_dir, hash_embedder)
     assert report.status == "built"
@@ -90,7 +92,9 @@ def test_failed_build_leaves_previous_index_usable(small_corpus: Path, tmp_path:
     index_dir = tmp_path / "index"
     build_index(small_corpus, index_dir, HashEmbedder(512))
     before = current_version(index_dir)
-    (small_corpus / "new.txt").write_text("Storm\n\nA storm closed the port on Friday. It rained.\n")
+    (small_corpus / "new.txt").write_text(
+        "Storm\n\nA storm closed the port on Friday. It rained.\n"
+    )
     with pytest.raises(RuntimeError):
         build_index(small_corpus, index_dir, ExplodingEmbedder(512), force=True)
     assert current_version(index_dir) == before

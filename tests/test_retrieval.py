@@ -28,9 +28,11 @@ def test_known_passage_comes_first(bot: QABot) -> None:
 
 def test_scores_are_sorted_without_mmr(small_corpus: Path, tmp_path: Path) -> None:
     bot = QABot.from_corpus(
-        small_corpus, tmp_path / "i", embedder=HashEmbedder(512),
+        small_corpus,
+        tmp_path / "i",
+        embedder=HashEmbedder(512),
         retrieval=RetrievalSettings(mmr_lambda=1.0),
-    )  # fmt: skip
+    )
     hits = bot.retrieve("chess grandmasters", k=5)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
@@ -43,7 +45,9 @@ def test_k_larger_than_index_returns_each_passage_once(bot: QABot) -> None:
 
 
 def test_dense_only_has_no_keyword_component(small_corpus: Path, tmp_path: Path) -> None:
-    bot = QABot.from_corpus(small_corpus, tmp_path / "i", embedder=HashEmbedder(512), retrieval=DENSE_ONLY)
+    bot = QABot.from_corpus(
+        small_corpus, tmp_path / "i", embedder=HashEmbedder(512), retrieval=DENSE_ONLY
+    )
     hits = bot.retrieve("tram airport", k=2)
     assert all(h.bm25 == 0.0 for h in hits)
     assert hits[0].score == pytest.approx(hits[0].dense)
@@ -51,9 +55,11 @@ def test_dense_only_has_no_keyword_component(small_corpus: Path, tmp_path: Path)
 
 def test_rrf_fusion(small_corpus: Path, tmp_path: Path) -> None:
     bot = QABot.from_corpus(
-        small_corpus, tmp_path / "i", embedder=HashEmbedder(512),
+        small_corpus,
+        tmp_path / "i",
+        embedder=HashEmbedder(512),
         retrieval=RetrievalSettings(fusion="rrf"),
-    )  # fmt: skip
+    )
     assert bot.retrieve("tram airport", k=1)[0].passage.doc_id == "rail.md"
 
 
