@@ -1,10 +1,15 @@
 """Extractive answers: the few sentences that best answer the question, quoted verbatim and cited.
 
-Each sentence of the top passages is scored on its own (cosine of its precomputed vector with
-the question, plus a little for the question's keywords it contains). The best ones are kept,
-near-duplicates dropped (neighbouring passages share a sentence), and each is followed by the
-``[n]`` of its passage; numbers follow the order of first use. When even the best sentence is
-weak the answer abstains: it says so and keeps the nearest passages as ``hits``.
+Each sentence of the top passages is scored on its own: the cosine of its precomputed vector
+with the question, plus a little for the question's keywords it contains, for a neighbouring
+sentence that also matches (the context a quote needs) and for its passage's rank. The best
+ones are kept, near-duplicates dropped (neighbouring passages share a sentence), and each is
+followed by the ``[n]`` of its passage; numbers follow the order of first use.
+
+The answer abstains when the evidence is weak: the best sentence's cosine plus keyword bonus,
+less a penalty for each name in the question (Kamala Harris, NATO, India) that none of the top
+passages mentions, falls under a threshold. A question about someone the articles never name
+is not answered with a quote about someone else.
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ class AnswerSettings:
     hits_considered: int = 5
     abstain_below: float = 0.45
     keep_within: float = 0.12
-    keyword_weight: float = 0.15
+    keyword_weight: float = 0.1
+    neighbour_weight: float = 0.1
+    rank_penalty: float = 0.01
+    missing_name_penalty: float = 0.1
     min_words: int = 5
     duplicate_similarity: float = 0.9
 
@@ -58,9 +66,78 @@ class _Candidate:
     hit: Hit
     sentence_index: int
     text: str
-    score: float
-    cosine: float
+    score: float  # for choosing and ordering sentences
+    evidence: float  # for abstaining: cosine plus keyword bonus
     vector: np.ndarray
+
+
+# Capitalised words that are not names: question words, auxiliaries, pronouns.
+_NOT_NAMES = frozenset(
+    [
+        "what",
+        "why",
+        "how",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "when",
+        "where",
+        "does",
+        "did",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "could",
+        "would",
+        "should",
+        "can",
+        "has",
+        "have",
+        "had",
+        "in",
+        "on",
+        "at",
+        "according",
+        "and",
+        "but",
+        "or",
+        "i",
+        "the",
+        "a",
+        "an",
+        "if",
+        "since",
+        "after",
+        "before",
+        "as",
+        "during",
+        "for",
+        "from",
+        "of",
+        "to",
+        "with",
+    ]
+)
+_NAME = re.compile(r"\b[A-Z][\w-]*")
+_POSSESSIVE = re.compile(r"[’']s\b")
+
+
+def question_names(question: str) -> list[str]:
+    """Capitalised words of a question that look like names ("NATO", "Harris", "India")."""
+    return [w for w in _NAME.findall(_POSSESSIVE.sub("", question)) if w.lower() not in _NOT_NAMES]
+
+
+def missing_names(question: str, hits: list[Hit]) -> list[str]:
+    """The question's names that no top passage (or its title) contains as a word."""
+    text = " ".join(f"{h.passage.title} {h.passage.text}" for h in hits)
+    return [
+        name
+        for name in question_names(question)
+        if not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags=re.IGNORECASE)
+    ]
 
 
 def _is_heading(text: str) -> bool:
@@ -87,8 +164,14 @@ def score_sentences(
             if len(text.split()) < settings.min_words or _is_heading(text):
                 continue
             overlap = len(query_terms & set(terms[j])) / len(query_terms) if query_terms else 0.0
-            score = float(cosines[j]) + settings.keyword_weight * overlap
-            out.append(_Candidate(hit, j, text, score, float(cosines[j]), vectors[j]))
+            evidence = float(cosines[j]) + settings.keyword_weight * overlap
+            neighbours = [float(cosines[i]) for i in (j - 1, j + 1) if 0 <= i < len(cosines)]
+            score = (
+                evidence
+                + settings.neighbour_weight * max(neighbours, default=float(cosines[j]))
+                - settings.rank_penalty * (hit.rank - 1)
+            )
+            out.append(_Candidate(hit, j, text, score, evidence, vectors[j]))
     out.sort(key=lambda c: (-c.score, c.hit.rank, c.sentence_index))
     return out
 
@@ -104,18 +187,22 @@ def compose_answer(
 ) -> Answer:
     """The extractive answer to ``question`` from ``hits`` (see the module docstring)."""
     settings = settings or AnswerSettings()
-    candidates = score_sentences(query or question, query_vector, hits, retriever, settings)
-    best = candidates[0].score if candidates else 0.0
-    if not candidates or best < settings.abstain_below:
+    searched = query or question
+    candidates = score_sentences(searched, query_vector, hits, retriever, settings)
+    missing = missing_names(searched, hits[: settings.hits_considered])
+    confidence = max((c.evidence for c in candidates), default=0.0)
+    confidence -= settings.missing_name_penalty * len(missing)
+    if not candidates or confidence < settings.abstain_below:
         return Answer(
             question=question,
             text=NO_ANSWER,
             citations=(),
             hits=tuple(hits),
             abstained=True,
-            confidence=round(best, 4),
-            query=query or question,
+            confidence=round(confidence, 4),
+            query=searched,
         )
+    best = candidates[0].score
     chosen: list[_Candidate] = []
     for cand in candidates:
         if len(chosen) >= settings.max_sentences or cand.score < best - settings.keep_within:
@@ -156,6 +243,6 @@ def compose_answer(
         citations=tuple(citations),
         hits=tuple(hits),
         abstained=False,
-        confidence=round(best, 4),
-        query=query or question,
+        confidence=round(confidence, 4),
+        query=searched,
     )

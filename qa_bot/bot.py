@@ -7,6 +7,7 @@ or entirely from the new index.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from qa_bot.retrieval import RetrievalSettings, Retriever
 
 DEFAULT_INDEX_DIR = "embeddings"
 MAX_QUESTION_CHARS = 1000
+MAX_HISTORY_TURNS = 6
 
 
 @dataclass(frozen=True)
@@ -37,10 +39,29 @@ class _State:
     retriever: Retriever
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def check_question(question: str, *, max_chars: int = MAX_QUESTION_CHARS) -> str:
-    """The question stripped; ``QuestionError`` when it is empty or too long."""
+    """The question stripped; ``QuestionError`` when it is empty or too long.
+
+    Lone surrogates (what Python makes of undecodable bytes from a non-UTF-8 terminal) are
+    repaired where they spell a legacy encoding ("caf\udce9" -> "café") and replaced otherwise:
+    the tokenizer and a UTF-8 stdout both reject them.
+    """
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    if _SURROGATES.search(question):
+        # surrogateescape only maps \udc80-\udcff back to bytes; other surrogates are junk.
+        raw = re.sub("[\ud800-\udc7f\udd00-\udfff]", "\ufffd", question).encode(
+            "utf-8", "surrogateescape"
+        )
+        try:
+            question = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            # Too short for charset detection; cp1252 is what such terminals most often send.
+            question = raw.decode("cp1252", "replace")
+        question = _SURROGATES.sub("\ufffd", question)
     stripped = question.strip()
     if not stripped:
         raise QuestionError("the question is empty")
@@ -179,7 +200,9 @@ class QABot:
         from qa_bot.followup import contextualize
 
         question = check_question(question, max_chars=self.max_question_chars)
-        query = contextualize(question, list(history))
+        # Only recent turns can carry a subject, and each is bounded like a question.
+        recent = [turn[: self.max_question_chars] for turn in list(history)[-MAX_HISTORY_TURNS:]]
+        query = contextualize(question, recent)[: 2 * self.max_question_chars]
         return self._answer(question, query, _check_k(k))
 
     def _answer(self, question: str, query: str, k: int) -> Answer:

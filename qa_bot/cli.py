@@ -8,6 +8,7 @@ can cause becomes one line on stderr and exit code 1.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -239,8 +240,17 @@ def eval_(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    cli.main(args=argv, prog_name="qa-bot", standalone_mode=True)
+    """Console-script entry point: every user error is one line on stderr and exit code 1."""
+    try:
+        code = cli.main(args=argv, prog_name="qa-bot", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        # Usage errors too (click's default is exit 2 with the usage text above the message).
+        click.echo(f"Error: {exc.format_message()}".splitlines()[0], err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

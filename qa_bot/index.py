@@ -6,7 +6,8 @@ Layout of an index folder::
       CURRENT            name of the live version folder (replaced atomically)
       v-<stamp>/         one complete build: manifest.json, documents.json, passages.json,
                          passage_vectors.npy, sentence_vectors.npy, sentences.npy,
-                         passages.faiss, sentences.faiss, bm25/ (bm25s files)
+                         title_vectors.npy, passages.faiss, sentences.faiss,
+                         bm25/ (bm25s index over the sentences)
 
 A build writes a new version folder, fsyncs it, then swaps ``CURRENT`` with ``os.replace``: a
 crash at any moment leaves the previous version live. Nothing is pickled. Loading checks the
@@ -104,6 +105,7 @@ class IndexStore:
     passages: tuple[Passage, ...]
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    title_vectors: np.ndarray  # row i is the title of the i-th document of ``documents``
     # Row i of sentence_vectors is sentence sentence_rows[i, 1] of passage sentence_rows[i, 0].
     sentence_rows: np.ndarray
     passage_index: Any
@@ -147,10 +149,20 @@ def current_version(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"{pointer} names no valid version folder ({exc})") from exc
     if not name or "/" in name or name.startswith("."):
         raise IndexCorruptError(f"{pointer} names no valid version folder")
     return index_dir / name
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Remove what a killed build left behind (called under the build lock)."""
+    for stale in index_dir.glob(".tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    (index_dir / f".{CURRENT}.tmp").unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -187,13 +199,17 @@ def _stemmer(module: Any) -> Any:
     return _STEMMER
 
 
-def _bm25_text(passage: Passage) -> str:
-    # The headline describes the whole article; giving it to every passage lets a question
-    # phrased like the headline reach the article's passages by keyword.
-    return f"{passage.title}\n{passage.text}"
-
-
 # ---------------------------------------------------------------- build
+
+
+def corpus_metadata_hash(corpus: CorpusLoad) -> str:
+    """A hash of every document's title and metadata.
+
+    File hashes alone miss an edited metadata sidecar, which changes titles without touching
+    the articles.
+    """
+    data = [(d.doc_id, d.title, sorted(d.metadata.items())) for d in corpus.documents]
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def _settings_key(settings: IndexSettings, embedder: Embedder) -> dict[str, Any]:
@@ -214,6 +230,7 @@ def is_fresh(
     return bool(
         manifest.get("format_version") == FORMAT_VERSION
         and manifest.get("corpus", {}).get("files") == corpus.file_hashes
+        and manifest.get("corpus", {}).get("metadata") == corpus_metadata_hash(corpus)
         and manifest.get("build_key") == _settings_key(settings, embedder)
     )
 
@@ -281,6 +298,7 @@ def build_index(
     index_dir = Path(index_dir)
     corpus = load_corpus(corpus_dir)
     with _build_lock(index_dir):
+        _remove_leftovers(index_dir)
         if not force and is_fresh(index_dir, corpus, embedder, settings):
             store = load_index(index_dir, embedder, verify_model=False)
             counts = store.manifest["counts"]
@@ -316,27 +334,25 @@ def build_index(
             show_progress,
         )
         rows = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
-        sentence_texts = [
-            passages[i].text[passages[i].sentences[j].start : passages[i].sentences[j].end]
-            for i, j in rows
-        ]
-        sentence_vectors, embedded_s = _embed_with_cache(
-            sentence_texts,
-            [_text_key(t) for t in sentence_texts],
+        sentence_texts = [passages[i].sentence_texts()[j] for i, j in rows]
+        titles = [d.title for d in corpus.documents]
+        # Titles share the text-keyed cache with sentences: both are short texts embedded alone.
+        text_vectors, embedded_s = _embed_with_cache(
+            sentence_texts + titles,
+            [_text_key(t) for t in sentence_texts + titles],
             sentence_cache,
             embedder,
             show_progress,
         )
-        version = _write_version(
-            index_dir,
-            corpus,
-            passages,
-            passage_vectors,
-            np.asarray(rows, dtype=np.int32).reshape(-1, 2),
-            sentence_vectors,
-            embedder,
-            settings,
+        built = _Built(
+            passages=passages,
+            passage_vectors=passage_vectors,
+            sentence_rows=np.asarray(rows, dtype=np.int32).reshape(-1, 2),
+            sentence_texts=sentence_texts,
+            sentence_vectors=text_vectors[: len(sentence_texts)],
+            title_vectors=text_vectors[len(sentence_texts) :],
         )
+        version = _write_version(index_dir, corpus, built, embedder, settings)
         _switch(index_dir, version)
     return BuildReport(
         "updated" if had_previous else "built",
@@ -351,32 +367,45 @@ def build_index(
     )
 
 
+@dataclass(frozen=True)
+class _Built:
+    """Everything a build computed, before it is written."""
+
+    passages: list[Passage]
+    passage_vectors: np.ndarray
+    sentence_rows: np.ndarray
+    sentence_texts: list[str]
+    sentence_vectors: np.ndarray
+    title_vectors: np.ndarray
+
+
 def _write_version(
     index_dir: Path,
     corpus: CorpusLoad,
-    passages: list[Passage],
-    passage_vectors: np.ndarray,
-    sentence_rows: np.ndarray,
-    sentence_vectors: np.ndarray,
+    built: _Built,
     embedder: Embedder,
     settings: IndexSettings,
 ) -> Path:
     import bm25s
 
-    for stale in index_dir.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir(parents=True)
     _write_json(tmp / "documents.json", [_document_json(d) for d in corpus.documents])
-    _write_json(tmp / "passages.json", [_passage_json(p) for p in passages])
-    np.save(tmp / "passage_vectors.npy", passage_vectors, allow_pickle=False)
-    np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
-    np.save(tmp / "sentences.npy", sentence_rows, allow_pickle=False)
-    write_vector_index(build_vector_index(passage_vectors, settings), tmp / "passages.faiss")
-    write_vector_index(build_vector_index(sentence_vectors, settings), tmp / "sentences.faiss")
+    _write_json(tmp / "passages.json", [_passage_json(p) for p in built.passages])
+    np.save(tmp / "passage_vectors.npy", built.passage_vectors, allow_pickle=False)
+    np.save(tmp / "sentence_vectors.npy", built.sentence_vectors, allow_pickle=False)
+    np.save(tmp / "sentences.npy", built.sentence_rows, allow_pickle=False)
+    np.save(tmp / "title_vectors.npy", built.title_vectors, allow_pickle=False)
+    for vectors, kind in (
+        (built.passage_vectors, "passages"),
+        (built.sentence_vectors, "sentences"),
+    ):
+        write_vector_index(build_vector_index(vectors, settings), tmp / f"{kind}.faiss")
+    # BM25 over sentences, not passages: evidence lives in sentences, and a passage's keyword
+    # score is its best sentence's (measured better on the question set than passage BM25).
     bm25 = bm25s.BM25()
-    bm25.index(bm25_tokens([_bm25_text(p) for p in passages]), show_progress=False)
+    bm25.index(bm25_tokens(built.sentence_texts), show_progress=False)
     bm25.save(str(tmp / "bm25"), show_progress=False)
     files = {
         str(path.relative_to(tmp)): _sha256_file(path)
@@ -395,11 +424,11 @@ def _write_version(
         },
         "settings": settings.to_json(),
         "build_key": _settings_key(settings, embedder),
-        "corpus": {"files": corpus.file_hashes},
+        "corpus": {"files": corpus.file_hashes, "metadata": corpus_metadata_hash(corpus)},
         "counts": {
             "documents": len(corpus.documents),
-            "passages": len(passages),
-            "sentences": int(sentence_rows.shape[0]),
+            "passages": len(built.passages),
+            "sentences": int(built.sentence_rows.shape[0]),
         },
         "files": files,
     }
@@ -478,14 +507,28 @@ def load_index(
         manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"cannot read the manifest of {version}: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(f"the manifest of {version} is not a JSON object")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexVersionError(
             f"index format version {manifest.get('format_version')!r} in {version} is not "
             f"supported (this qa_bot reads version {FORMAT_VERSION}); rebuild it"
         )
+    missing = [
+        key for key in ("model", "counts", "files") if not isinstance(manifest.get(key), dict)
+    ]
+    if missing:
+        raise IndexCorruptError(
+            f"the manifest of {version} is incomplete (no {', '.join(missing)})"
+        )
     _verify_files(version, manifest)
     if embedder is not None:
-        _verify_model(manifest, embedder, check_weights=verify_model)
+        try:
+            _verify_model(manifest, embedder, check_weights=verify_model)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexCorruptError(
+                f"the manifest of {version} has a bad model entry: {exc}"
+            ) from exc
     try:
         documents = {
             d["doc_id"]: DocumentInfo(d["doc_id"], d["title"], d["source_path"], d["metadata"])
@@ -505,6 +548,7 @@ def load_index(
         )
         passage_vectors = np.load(version / "passage_vectors.npy", allow_pickle=False)
         sentence_vectors = np.load(version / "sentence_vectors.npy", allow_pickle=False)
+        title_vectors = np.load(version / "title_vectors.npy", allow_pickle=False)
         sentence_rows = np.load(version / "sentences.npy", allow_pickle=False)
         passage_index = read_vector_index(version / "passages.faiss")
         sentence_index = read_vector_index(version / "sentences.faiss")
@@ -512,7 +556,9 @@ def load_index(
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read index {version}: {exc}") from exc
     counts = manifest["counts"]
-    dim = manifest["model"]["dimension"]
+    dim = manifest["model"].get("dimension")
+    if any(not isinstance(counts.get(k), int) for k in ("documents", "passages", "sentences")):
+        raise IndexCorruptError(f"the manifest of {version} has bad counts: {counts}")
     problems = [
         (len(documents), counts["documents"], "documents"),
         (len(passages), counts["passages"], "passages"),
@@ -520,6 +566,7 @@ def load_index(
         (passage_index.ntotal, counts["passages"], "passage index entries"),
         (sentence_vectors.shape[0], counts["sentences"], "sentence vectors"),
         (sentence_rows.shape[0], counts["sentences"], "sentence rows"),
+        (title_vectors.shape[0], counts["documents"], "title vectors"),
         (sentence_index.ntotal, counts["sentences"], "sentence index entries"),
         (sum(len(p.sentences) for p in passages), counts["sentences"], "passage sentences"),
     ]
@@ -537,6 +584,7 @@ def load_index(
         passages,
         passage_vectors,
         sentence_vectors,
+        title_vectors,
         sentence_rows,
         passage_index,
         sentence_index,

@@ -56,8 +56,8 @@ class Hit:
     """A retrieved passage with the scores that put it there.
 
     ``score`` is the fused score used for ranking; ``dense`` the passage cosine, ``sentence``
-    the best sentence cosine inside the passage, ``bm25`` the keyword score normalised to 0..1.
-    ``rank`` starts at 1.
+    the best sentence cosine inside the passage, ``bm25`` the best sentence keyword score
+    normalised to 0..1, ``title`` the cosine of the article's headline. ``rank`` starts at 1.
     """
 
     passage: Passage
@@ -66,6 +66,7 @@ class Hit:
     sentence: float
     bm25: float
     rank: int
+    title: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,700 @@
+"""Question sets, retrieval and answer metrics, reports, and the comparison of two runs.
+
+The evaluation talks only to a bot object with ``retrieve(question, k=...) -> list[Hit]``,
+``ask(question) -> Answer`` and, optionally, ``passages`` (every indexed passage). A retrieved
+passage is relevant when its text contains one of the question's evidence strings after
+:func:`normalise`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+import sys
+import time
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from qa_bot.errors import QABotError
+from qa_bot.models import Answer, Hit, Passage
+
+REPORT_FORMAT = "qa_bot-eval/1"
+
+TARGETS: dict[str, tuple[str, float]] = {
+    "hit@1": (">=", 0.85),
+    "hit@5": (">=", 0.97),
+    "mrr@10": (">=", 0.90),
+    "answer_evidence_rate": (">=", 0.85),
+    "abstention_accuracy": (">=", 0.9),
+    "false_abstention_rate": ("<=", 0.05),
+    "citation_validity": (">=", 1.0),
+}
+
+# Direction of improvement for the comparison; metrics not listed are descriptive only.
+_LOWER_IS_BETTER = frozenset(
+    {"false_abstention_rate", "retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms"}
+)
+_HIGHER_IS_BETTER = frozenset(
+    {"hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "citation_validity", "abstention_accuracy"}
+    | {"answer_evidence_rate", "cited_passage_evidence_rate"}
+)
+
+_PUNCTUATION = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    }
+)
+_WHITESPACE = re.compile(r"\s+")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+class QuestionSetError(QABotError):
+    """The question file is missing or malformed."""
+
+
+class ReportError(QABotError):
+    """A saved evaluation report cannot be read."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a question set; any one evidence string marks a relevant passage."""
+
+    id: str
+    question: str
+    evidence: tuple[str, ...]
+    answerable: bool
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """The outcome of one question.
+
+    Retrieval fields are ``None``/``False``/``0.0`` for unanswerable questions.
+    ``relevant_passages`` counts the bot's passages holding the evidence (``None`` when the bot
+    does not expose its passages); ``0`` means the evidence is lost from the index.
+    """
+
+    id: str
+    question: str
+    answerable: bool
+    first_hit_rank: int | None
+    hit_at_1: bool
+    hit_at_3: bool
+    hit_at_5: bool
+    reciprocal_rank: float
+    ndcg_at_10: float
+    abstained: bool
+    answer_has_evidence: bool
+    cited_passage_has_evidence: bool
+    citations_valid: bool
+    retrieve_seconds: float
+    ask_seconds: float
+    answer_text: str
+    relevant_passages: int | None = None
+    citation_problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """Per-question results, the totals (see :func:`evaluate`) and how the run was made."""
+
+    results: tuple[QuestionResult, ...]
+    totals: dict[str, float]
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MetricDelta:
+    """One total in two runs; ``improved`` is ``None`` for descriptive metrics."""
+
+    name: str
+    old: float | None
+    new: float | None
+    delta: float | None
+    improved: bool | None
+
+
+@dataclass(frozen=True)
+class QuestionChange:
+    """What changed for one question between two runs."""
+
+    id: str
+    question: str
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The difference between two reports."""
+
+    metrics: tuple[MetricDelta, ...]
+    better: tuple[QuestionChange, ...]
+    worse: tuple[QuestionChange, ...]
+    only_old: tuple[str, ...]
+    only_new: tuple[str, ...]
+    config_changes: tuple[tuple[str, Any, Any], ...]
+
+
+def normalise(text: str) -> str:
+    """Fold text for evidence matching.
+
+    Applies NFKC, maps curly quotes, apostrophes and dashes to ASCII, casefolds and collapses
+    whitespace (including non-breaking spaces) to single spaces.
+    """
+    folded = unicodedata.normalize("NFKC", text).translate(_PUNCTUATION).casefold()
+    return _WHITESPACE.sub(" ", folded).strip()
+
+
+def has_evidence(text: str, evidence: Iterable[str]) -> bool:
+    """Whether ``text`` contains any of the evidence strings, compared after :func:`normalise`."""
+    folded = normalise(text)
+    return any(normalise(e) in folded for e in evidence)
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Read a JSONL question set.
+
+    Each non-blank line is ``{"id", "question", "evidence", "answerable"}``; other keys are
+    ignored. Answerable questions need at least one evidence string, unanswerable ones none.
+
+    Raises:
+        QuestionSetError: the file cannot be read or a line is malformed; the message names the
+            file and the 1-based line number.
+    """
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionSetError(f"{source}: cannot read question file: {exc}") from exc
+    questions: list[Question] = []
+    first_line: dict[str, int] = {}
+    # split on "\n" only: str.splitlines would also break on U+2028 inside JSON strings
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            question = _parse_question(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise QuestionSetError(
+                f"{source}:{number}: bad JSON: {exc.msg} (column {exc.colno})"
+            ) from exc
+        except ValueError as exc:
+            raise QuestionSetError(f"{source}:{number}: {exc}") from exc
+        if question.id in first_line:
+            raise QuestionSetError(
+                f"{source}:{number}: duplicate id {question.id!r} "
+                f"(first used on line {first_line[question.id]})"
+            )
+        first_line[question.id] = number
+        questions.append(question)
+    if not questions:
+        raise QuestionSetError(f"{source}: no questions in file")
+    return questions
+
+
+def _parse_question(data: object) -> Question:
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    for key, kind in (("id", str), ("question", str), ("evidence", list), ("answerable", bool)):
+        if key not in data:
+            raise ValueError(f"missing field {key!r}")
+        if not isinstance(data[key], kind):
+            raise ValueError(
+                f"field {key!r} must be {kind.__name__}, got {type(data[key]).__name__}"
+            )
+    if not data["id"].strip():
+        raise ValueError("empty 'id'")
+    if not data["question"].strip():
+        raise ValueError("empty 'question'")
+    evidence = data["evidence"]
+    if not all(isinstance(e, str) and e.strip() for e in evidence):
+        raise ValueError("'evidence' must be a list of non-empty strings")
+    if data["answerable"] and not evidence:
+        raise ValueError("answerable question has no evidence")
+    if not data["answerable"] and evidence:
+        raise ValueError("unanswerable question must have empty evidence")
+    return Question(data["id"], data["question"].strip(), tuple(evidence), data["answerable"])
+
+
+def evaluate(
+    bot: Any,
+    questions: Sequence[Question],
+    *,
+    k: int = 10,
+    ask_k: int | None = None,
+    progress: bool = False,
+    config: Mapping[str, Any] | None = None,
+) -> Report:
+    """Run every question through ``bot.retrieve`` and ``bot.ask`` once and score the results.
+
+    nDCG@10 uses binary relevance (every passage holding the evidence counts); the ideal DCG
+    assumes all relevant passages of the bot's collection (``bot.passages``) up front, or, when
+    the bot does not expose its passages, the relevant passages found in the top ``k``.
+
+    Totals: ``hit@1``, ``hit@3``, ``hit@5``, ``mrr@10``, ``ndcg@10``, ``answer_evidence_rate``,
+    ``cited_passage_evidence_rate`` and ``false_abstention_rate`` over answerable questions
+    (an abstention counts as a miss); ``abstention_accuracy`` over unanswerable ones;
+    ``citation_validity`` over all; ``passage_words_median``/``_max`` over ``bot.passages``
+    (or the retrieved passages); latency percentiles in ms; and the question counts. A rate
+    with no questions to measure it on is left out.
+
+    Args:
+        bot: the bot under test.
+        questions: the question set.
+        k: retrieval depth for the retrieval metrics.
+        ask_k: passed to ``bot.ask(question, k=ask_k)``; ``None`` uses the bot's default, so
+            answers are scored as users get them.
+        progress: print one line per question to stderr.
+        config: extra facts recorded in the report (question file, index folder, ...).
+
+    Raises:
+        ValueError: ``k`` is not positive.
+    """
+    if k < 1:
+        raise ValueError(f"k must be greater than 0. Currently, k is {k}")
+    corpus = _bot_passages(bot)
+    corpus_folded = None if corpus is None else [normalise(p.text) for p in corpus]
+    results: list[QuestionResult] = []
+    retrieved: dict[str, Passage] = {}
+    for number, question in enumerate(questions, start=1):
+        started = time.perf_counter()
+        hits: list[Hit] = list(bot.retrieve(question.question, k=k))[:k]
+        retrieved_at = time.perf_counter()
+        if ask_k is None:
+            answer: Answer = bot.ask(question.question)
+        else:
+            answer = bot.ask(question.question, k=ask_k)
+        answered_at = time.perf_counter()
+        for hit in hits:
+            retrieved.setdefault(hit.passage.passage_id, hit.passage)
+        result = _score(
+            question,
+            hits,
+            answer,
+            corpus_folded,
+            retrieved_at - started,
+            answered_at - retrieved_at,
+        )
+        results.append(result)
+        if progress:
+            print(
+                f"[{number}/{len(questions)}] {_status(result):<10} {question.id}", file=sys.stderr
+            )
+    passages = corpus if corpus is not None else list(retrieved.values())
+    run = {
+        "k": k,
+        "ask_k": ask_k,
+        "bot": type(bot).__name__,
+        "passage_words_over": "bot.passages" if corpus is not None else "retrieved passages",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **dict(config or {}),
+    }
+    return Report(tuple(results), _totals(results, passages), run)
+
+
+def _bot_passages(bot: Any) -> list[Passage] | None:
+    passages = getattr(bot, "passages", None)
+    if callable(passages):
+        passages = passages()
+    if passages is None:
+        return None
+    if isinstance(passages, Mapping):
+        passages = passages.values()
+    return list(passages)
+
+
+def _score(
+    question: Question,
+    hits: list[Hit],
+    answer: Answer,
+    corpus_folded: list[str] | None,
+    retrieve_seconds: float,
+    ask_seconds: float,
+) -> QuestionResult:
+    problems = _citation_problems(answer)
+    common: dict[str, Any] = {
+        "id": question.id,
+        "question": question.question,
+        "answerable": question.answerable,
+        "abstained": answer.abstained,
+        "citations_valid": not problems,
+        "citation_problems": tuple(problems),
+        "retrieve_seconds": retrieve_seconds,
+        "ask_seconds": ask_seconds,
+        "answer_text": answer.text,
+    }
+    if not question.answerable:
+        return QuestionResult(
+            first_hit_rank=None,
+            hit_at_1=False,
+            hit_at_3=False,
+            hit_at_5=False,
+            reciprocal_rank=0.0,
+            ndcg_at_10=0.0,
+            answer_has_evidence=False,
+            cited_passage_has_evidence=False,
+            **common,
+        )
+    evidence = [normalise(e) for e in question.evidence]
+    relevant = [any(e in normalise(h.passage.text) for e in evidence) for h in hits]
+    rank = relevant.index(True) + 1 if any(relevant) else None
+    in_corpus = None
+    if corpus_folded is not None:
+        in_corpus = sum(any(e in text for e in evidence) for text in corpus_folded)
+    ideal_count = max(in_corpus if in_corpus is not None else 0, sum(relevant))
+    dcg = sum(1.0 / math.log2(i + 2) for i, rel in enumerate(relevant[:10]) if rel)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(ideal_count, 10)))
+    cited = {c.passage_id for c in answer.citations}
+    quotes = " ".join(c.quote for c in answer.citations)
+    return QuestionResult(
+        first_hit_rank=rank,
+        hit_at_1=rank is not None and rank <= 1,
+        hit_at_3=rank is not None and rank <= 3,
+        hit_at_5=rank is not None and rank <= 5,
+        reciprocal_rank=1.0 / rank if rank is not None and rank <= 10 else 0.0,
+        ndcg_at_10=dcg / ideal if ideal else 0.0,
+        relevant_passages=in_corpus,
+        answer_has_evidence=not answer.abstained and has_evidence(quotes, evidence),
+        cited_passage_has_evidence=any(
+            has_evidence(h.passage.text, evidence)
+            for h in answer.hits
+            if h.passage.passage_id in cited
+        ),
+        **common,
+    )
+
+
+def _citation_problems(answer: Answer) -> list[str]:
+    """Every way the answer's citations fail to be verbatim, resolvable quotes."""
+    passages = {h.passage.passage_id: h.passage for h in answer.hits}
+    problems = []
+    for c in answer.citations:
+        passage = passages.get(c.passage_id)
+        if passage is None:
+            problems.append(
+                f"[{c.number}] cites passage {c.passage_id} not among the answer's hits"
+            )
+        elif not c.quote.strip():
+            problems.append(f"[{c.number}] has an empty quote")
+        elif c.quote not in passage.text:
+            problems.append(f"[{c.number}] quote is not verbatim in its passage: {c.quote[:60]!r}")
+        elif passage.text[c.start : c.end] != c.quote:
+            problems.append(f"[{c.number}] offsets {c.start}:{c.end} do not point at the quote")
+    if not answer.abstained:
+        numbers = {c.number for c in answer.citations}
+        for marker in sorted({int(m) for m in _MARKER.findall(answer.text)} - numbers):
+            problems.append(f"[{marker}] appears in the answer text but has no citation")
+    return problems
+
+
+def _mean(flags: Iterable[float]) -> float | None:
+    values = list(flags)
+    return sum(values) / len(values) if values else None
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    pos = (len(ordered) - 1) * q
+    low, high = math.floor(pos), math.ceil(pos)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def _totals(results: Sequence[QuestionResult], passages: Sequence[Passage]) -> dict[str, float]:
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    words = [len(p.text.split()) for p in passages]
+    retrieve_ms = [r.retrieve_seconds * 1000 for r in results]
+    ask_ms = [r.ask_seconds * 1000 for r in results]
+    candidates: dict[str, float | None] = {
+        "hit@1": _mean(r.hit_at_1 for r in answerable),
+        "hit@3": _mean(r.hit_at_3 for r in answerable),
+        "hit@5": _mean(r.hit_at_5 for r in answerable),
+        "mrr@10": _mean(r.reciprocal_rank for r in answerable),
+        "ndcg@10": _mean(r.ndcg_at_10 for r in answerable),
+        "answer_evidence_rate": _mean(r.answer_has_evidence for r in answerable),
+        "cited_passage_evidence_rate": _mean(r.cited_passage_has_evidence for r in answerable),
+        "citation_validity": _mean(r.citations_valid for r in results),
+        "abstention_accuracy": _mean(r.abstained for r in unanswerable),
+        "false_abstention_rate": _mean(r.abstained for r in answerable),
+        "passage_words_median": float(statistics.median(words)) if words else None,
+        "passage_words_max": float(max(words)) if words else None,
+        "retrieve_p50_ms": _percentile(retrieve_ms, 0.5),
+        "retrieve_p95_ms": _percentile(retrieve_ms, 0.95),
+        "ask_p50_ms": _percentile(ask_ms, 0.5),
+        "ask_p95_ms": _percentile(ask_ms, 0.95),
+        "questions": float(len(results)),
+        "answerable": float(len(answerable)),
+        "unanswerable": float(len(unanswerable)),
+    }
+    return {name: value for name, value in candidates.items() if value is not None}
+
+
+def _status(result: QuestionResult) -> str:
+    labels = []
+    if result.answerable:
+        if not result.hit_at_5:
+            labels.append("MISS-RET")
+        if result.abstained:
+            labels.append("FALSE-ABST")
+        elif not result.answer_has_evidence:
+            labels.append("MISS-ANS")
+    elif not result.abstained:
+        labels.append("NO-ABST")
+    if not result.citations_valid:
+        labels.append("BAD-CITE")
+    return ",".join(labels) or "ok"
+
+
+def report_to_json(report: Report) -> dict[str, Any]:
+    """A JSON-ready dict of the report; :func:`report_from_json` reads it back."""
+    results = []
+    for result in report.results:
+        row = {f.name: getattr(result, f.name) for f in fields(QuestionResult)}
+        row["citation_problems"] = list(result.citation_problems)
+        results.append(row)
+    return {
+        "format": REPORT_FORMAT,
+        "config": dict(report.config),
+        "totals": dict(report.totals),
+        "results": results,
+    }
+
+
+def report_from_json(data: Any) -> Report:
+    """Rebuild a report from :func:`report_to_json` output.
+
+    Raises:
+        ReportError: the data is not a report of this format.
+    """
+    if not isinstance(data, dict) or data.get("format") != REPORT_FORMAT:
+        raise ReportError(f"not a qa_bot evaluation report (expected format {REPORT_FORMAT!r})")
+    rows, totals, config = data.get("results"), data.get("totals"), data.get("config")
+    if not isinstance(rows, list) or not isinstance(totals, dict) or not isinstance(config, dict):
+        raise ReportError("report needs 'results' (list), 'totals' and 'config' (objects)")
+    names = {f.name: f for f in fields(QuestionResult)}
+    results = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ReportError(f"result {index} is not an object")
+        missing = [n for n, f in names.items() if n not in row and f.default is f.default_factory]
+        if missing:
+            raise ReportError(f"result {index} lacks {', '.join(missing)}")
+        values = {n: row[n] for n in names if n in row}
+        values["citation_problems"] = tuple(values.get("citation_problems", ()))
+        results.append(QuestionResult(**values))
+    try:
+        numbers = {str(name): float(value) for name, value in totals.items()}
+    except (TypeError, ValueError) as exc:
+        raise ReportError(f"report totals must be numbers: {exc}") from exc
+    return Report(tuple(results), numbers, dict(config))
+
+
+def save_report(report: Report, path: str | Path) -> None:
+    """Write the report as JSON (UTF-8, indented)."""
+    text = json.dumps(report_to_json(report), ensure_ascii=False, indent=2)
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def load_report(path: str | Path) -> Report:
+    """Read a report written by :func:`save_report`.
+
+    Raises:
+        ReportError: the file cannot be read or is not a report.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: cannot read report: {exc}") from exc
+    try:
+        return report_from_json(data)
+    except ReportError as exc:
+        raise ReportError(f"{path}: {exc}") from exc
+
+
+def _format_value(name: str, value: float | None, *, sign: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    plus = "+" if sign else ""
+    if name.endswith("_ms"):
+        return f"{value:{plus}.1f} ms"
+    if name in {"questions", "answerable", "unanswerable"} or name.startswith("passage_words"):
+        return f"{value:{plus}g}"
+    return f"{value:{plus}.3f}"
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_report(report: Report, targets: Mapping[str, tuple[str, float]] = TARGETS) -> str:
+    """A terminal table: misses first, then wrong abstentions, bad citations, the rest; totals."""
+
+    def group(result: QuestionResult) -> int:
+        status = _status(result)
+        if status in ("ok", "BAD-CITE"):
+            return 3 if status == "ok" else 2
+        return 0 if result.answerable else 1
+
+    ordered = sorted(report.results, key=group)  # sorted is stable: file order within a group
+    lines = [
+        f"{'status':<20} {'id':<8} {'rank':>4} {'RR':>5} {'nDCG':>5} {'abst':>4} "
+        f"{'ret ms':>8} {'ask ms':>8}  question"
+    ]
+    for r in ordered:
+        rank = "-" if r.first_hit_rank is None else str(r.first_hit_rank)
+        rr, ndcg = (f"{r.reciprocal_rank:.2f}", f"{r.ndcg_at_10:.2f}") if r.answerable else "--"
+        lines.append(
+            f"{_status(r):<20} {r.id:<8} {rank:>4} {rr:>5} {ndcg:>5} "
+            f"{'yes' if r.abstained else 'no':>4} {r.retrieve_seconds * 1000:>8.1f} "
+            f"{r.ask_seconds * 1000:>8.1f}  {_shorten(r.question, 60)}"
+        )
+    for r in ordered:
+        lines.extend(f"  {r.id}: {problem}" for problem in r.citation_problems)
+        if r.answerable and r.relevant_passages == 0:
+            lines.append(f"  {r.id}: no indexed passage holds the evidence")
+    lines.append("")
+    for name, value in report.totals.items():
+        mark = ""
+        if name in targets:
+            op, threshold = targets[name]
+            mark = (
+                f"  target {op} {threshold:g}  {'ok' if _meets(value, op, threshold) else 'FAIL'}"
+            )
+        lines.append(f"{name:<28} {_format_value(name, value):>12}{mark}")
+    lines.extend(
+        f"{name:<28} {'n/a':>12}  not measured" for name in targets if name not in report.totals
+    )
+    return "\n".join(lines)
+
+
+def compare(old: Report, new: Report) -> Comparison:
+    """Totals side by side and the questions that got better or worse.
+
+    A question is compared by its first hit rank, whether it abstained correctly, whether the
+    answer quotes the evidence, and citation validity; it can be both better and worse.
+    """
+    metrics = []
+    for name in [*old.totals, *(n for n in new.totals if n not in old.totals)]:
+        before, after = old.totals.get(name), new.totals.get(name)
+        delta = None if before is None or after is None else after - before
+        improved = None
+        if delta and name in _HIGHER_IS_BETTER | _LOWER_IS_BETTER:
+            improved = (delta > 0) == (name in _HIGHER_IS_BETTER)
+            # timing jitter between runs is not a change worth flagging
+            if name.endswith("_ms") and abs(delta) < max(1.0, 0.1 * (before or 0.0)):
+                improved = None
+        metrics.append(MetricDelta(name, before, after, delta, improved))
+    old_by_id = {r.id: r for r in old.results}
+    new_ids = {r.id for r in new.results}
+    better, worse = [], []
+    for after_result in new.results:
+        before_result = old_by_id.get(after_result.id)
+        if before_result is None:
+            continue
+        gains, losses = _question_changes(before_result, after_result)
+        if gains:
+            better.append(QuestionChange(after_result.id, after_result.question, tuple(gains)))
+        if losses:
+            worse.append(QuestionChange(after_result.id, after_result.question, tuple(losses)))
+    config_changes = tuple(
+        (key, old.config.get(key), new.config.get(key))
+        for key in sorted(set(old.config) | set(new.config))
+        if key != "created" and old.config.get(key) != new.config.get(key)
+    )
+    return Comparison(
+        metrics=tuple(metrics),
+        better=tuple(better),
+        worse=tuple(worse),
+        only_old=tuple(r.id for r in old.results if r.id not in new_ids),
+        only_new=tuple(r.id for r in new.results if r.id not in old_by_id),
+        config_changes=config_changes,
+    )
+
+
+def _question_changes(old: QuestionResult, new: QuestionResult) -> tuple[list[str], list[str]]:
+    gains: list[str] = []
+    losses: list[str] = []
+
+    def note(improved: bool, text: str) -> None:
+        (gains if improved else losses).append(text)
+
+    if new.answerable and old.answerable and old.first_hit_rank != new.first_hit_rank:
+        before, after = old.first_hit_rank or math.inf, new.first_hit_rank or math.inf
+        note(
+            after < before, f"first hit {old.first_hit_rank or '-'} -> {new.first_hit_rank or '-'}"
+        )
+    if old.abstained != new.abstained:
+        note(
+            new.abstained != new.answerable, "now abstains" if new.abstained else "stops abstaining"
+        )
+    if new.answerable and old.answer_has_evidence != new.answer_has_evidence:
+        now = new.answer_has_evidence
+        note(now, f"answer {'now' if now else 'no longer'} quotes the evidence")
+    if old.citations_valid != new.citations_valid:
+        now = new.citations_valid
+        note(now, f"citations {'now' if now else 'no longer'} valid")
+    return gains, losses
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """Old, new and delta per metric, then the questions that got better and worse."""
+    lines = [f"{'metric':<28} {'old':>12} {'new':>12} {'delta':>10}"]
+    for m in comparison.metrics:
+        delta = "n/a" if m.delta is None else _format_value(m.name, m.delta, sign=True)
+        verdict = {True: "  better", False: "  worse", None: ""}[m.improved]
+        lines.append(
+            f"{m.name:<28} {_format_value(m.name, m.old):>12} {_format_value(m.name, m.new):>12} "
+            f"{delta:>10}{verdict}"
+        )
+    for title, changes in (("Better", comparison.better), ("Worse", comparison.worse)):
+        lines.append(f"\n{title} ({len(changes)}):")
+        lines.extend(
+            f"  {c.id:<8} {'; '.join(c.notes)}  — {_shorten(c.question, 50)}" for c in changes
+        )
+    if comparison.only_old or comparison.only_new:
+        lines.append(f"\nOnly in old: {', '.join(comparison.only_old) or '-'}")
+        lines.append(f"Only in new: {', '.join(comparison.only_new) or '-'}")
+    if comparison.config_changes:
+        lines.append("\nConfig changes:")
+        lines.extend(
+            f"  {key}: {before!r} -> {after!r}" for key, before, after in comparison.config_changes
+        )
+    return "\n".join(lines)
+
+
+def check_targets(report: Report, targets: Mapping[str, tuple[str, float]] = TARGETS) -> list[str]:
+    """Human-readable failures, one per missed target; empty when all are met.
+
+    A target whose metric the report lacks (e.g. no unanswerable questions) is a failure.
+
+    Raises:
+        ValueError: a target uses an operator other than ``>=`` or ``<=``.
+    """
+    failures = []
+    for name, (op, threshold) in targets.items():
+        if op not in (">=", "<="):
+            raise ValueError(f"target operator must be '>=' or '<=', got {op!r} for {name}")
+        value = report.totals.get(name)
+        if value is None:
+            failures.append(f"{name} not measured (target {op} {threshold:g})")
+            continue
+        if not _meets(value, op, threshold):
+            failures.append(f"{name} = {value:.3f}, target {op} {threshold:g}")
+    return failures
+
+
+def _meets(value: float, op: str, threshold: float) -> bool:
+    # tolerance: a mean of booleans can land a hair under an exact threshold like 0.9
+    return value >= threshold - 1e-9 if op == ">=" else value <= threshold + 1e-9
