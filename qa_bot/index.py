@@ -47,7 +47,8 @@ from qa_bot.errors import (
 from qa_bot.models import Document, Passage, Span
 from qa_bot.vectors import build_vector_index, read_vector_index, write_vector_index
 
-FORMAT_VERSION = 1
+# 2: title vectors and a sentence-level BM25 index (1 had passage-level BM25).
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 FINGERPRINT_TOLERANCE = 1e-3
@@ -568,6 +569,7 @@ def load_index(
         (sentence_rows.shape[0], counts["sentences"], "sentence rows"),
         (title_vectors.shape[0], counts["documents"], "title vectors"),
         (sentence_index.ntotal, counts["sentences"], "sentence index entries"),
+        (_bm25_size(bm25), counts["sentences"], "BM25 documents"),
         (sum(len(p.sentences) for p in passages), counts["sentences"], "passage sentences"),
     ]
     for found, expected, what in problems:
@@ -590,6 +592,11 @@ def load_index(
         sentence_index,
         bm25,
     )
+
+
+def _bm25_size(bm25: Any) -> int:
+    scores = getattr(bm25, "scores", None)
+    return int(scores.get("num_docs", -1)) if isinstance(scores, dict) else -1
 
 
 def _verify_files(version: Path, manifest: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from qa_bot.errors import (
     IndexVersionError,
     ModelMismatchError,
 )
-from qa_bot.index import MANIFEST, build_index, current_version, load_index
+from qa_bot.index import FORMAT_VERSION, MANIFEST, build_index, current_version, load_index
 
 pytestmark = pytest.mark.unit
 
@@ -45,7 +45,7 @@ def test_build_writes_a_complete_version(
     version = current_version(index_dir)
     assert version is not None and version.is_dir()
     manifest = json.loads((version / MANIFEST).read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"]["id"] == "hash:512" and manifest["model"]["dimension"] == 512
     assert len(manifest["model"]["fingerprint"]) == 512
     assert manifest["counts"]["passages"] == report.passages
@@ -176,3 +176,14 @@ def test_corrupt_pointer(built: Path, hash_embedder: HashEmbedder) -> None:
     (built.parent / "CURRENT").write_text("../../etc\n")
     with pytest.raises(IndexCorruptError):
         load_index(built.parent, hash_embedder)
+
+
+def test_index_of_an_older_format_is_rebuilt(
+    small_corpus: Path, built: Path, hash_embedder: HashEmbedder
+) -> None:
+    _edit_manifest(built, lambda m: m.update(format_version=FORMAT_VERSION - 1))
+    with pytest.raises(IndexVersionError):
+        load_index(built.parent, hash_embedder)
+    report = build_index(small_corpus, built.parent, hash_embedder)
+    assert report.status == "built"
+    assert load_index(built.parent, hash_embedder).manifest["format_version"] == FORMAT_VERSION

@@ -1,0 +1,247 @@
+"""Follow-up questions without an LLM: carry the subject of earlier turns into the search query.
+
+A follow-up such as "What did he do in 2017?" means nothing to a retriever on its own. When a
+question leans on earlier turns (a pronoun with no antecedent of its own, "what about …",
+"and …", or a short question with no named entity), a clear person pronoun is replaced by the
+most recent person named earlier, and the earlier subject's key terms are appended in brackets:
+``"What did Trump do in 2017? (Moscow)"``. A question that stands on its own is returned
+unchanged.
+
+The entity test is a heuristic (capitalised words that are not question or function words),
+with a small list of places and institutions so that "Moscow" is not taken for a person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["contextualize", "needs_context"]
+
+# Person pronouns are replaced when the person is clear; the others only pull the subject in.
+_PERSON_PRONOUNS = {"he": "", "him": "", "his": "'s", "she": "", "hers": "'s"}
+# "her" may be "him" or "his": it pulls the subject in but is never replaced.
+_GROUP_PRONOUNS = {"her", "they", "them", "their", "theirs"}
+_OBJECT_PRONOUNS = {"him", "her", "them"}
+_THING_PRONOUNS = {"it", "its", "this", "that", "these", "those", "there"}
+_FOLLOWUP_OPENERS = (
+    "what about", "how about", "and", "also", "but", "so", "then", "what else", "why not",
+    "anything else", "more on", "tell me more",
+)  # fmt: skip
+_MAX_SHORT_CONTENT_WORDS = 6
+_MAX_TERMS = 5
+_MAX_HISTORY = 6
+
+_STOPWORDS = frozenset(
+    {
+        "a", "about", "above", "according", "across", "after", "again", "against", "all", "almost",
+        "also", "although", "am", "among", "an", "and", "any", "anything", "are", "around", "as",
+        "at", "be", "became", "because", "been", "before", "being", "below", "between", "both",
+        "but", "by", "can", "could", "did", "do", "does", "doing", "done", "during", "each",
+        "else", "either", "enough", "even", "ever", "every", "few", "for", "from", "further",
+        "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how",
+        "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "least", "less",
+        "like", "made", "make", "many", "may", "me", "might", "more", "most", "much", "must", "my",
+        "near", "neither", "no", "nor", "not", "now", "of", "off", "often", "on", "once", "one",
+        "only", "or", "other", "our", "out", "over", "own", "per", "perhaps", "please", "quite",
+        "rather", "really", "said", "same", "say", "says", "see", "seem", "seems", "several",
+        "shall", "she", "should", "since", "so", "some", "still", "such", "than", "that", "the",
+        "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "though",
+        "through", "thus", "to", "too", "toward", "towards", "under", "until", "up", "upon", "us",
+        "very", "via", "was", "we", "well", "were", "what", "whatever", "when", "where", "whether",
+        "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without",
+        "would", "yes", "yet", "you", "your", "tell", "explain", "describe", "give", "list",
+        "show", "know", "think", "get", "got", "go", "going", "happen", "happened",
+        "happens", "thing", "things", "way", "ways", "mean", "means",
+    }
+)  # fmt: skip
+# Capitalised words that start questions or sentences but name nothing.
+_NOT_ENTITIES = _STOPWORDS | {
+    "i", "mr", "mrs", "ms", "dr", "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday",
+}  # fmt: skip
+# Places and institutions that news questions name often; never taken for a person.
+_NOT_PERSONS = {
+    "america", "american", "americans", "arctic", "beijing", "berlin", "black sea", "brazil",
+    "britain", "brussels", "china", "cold war", "congress", "crimea", "democrats", "donbas",
+    "donetsk", "eu", "europe", "france", "gaza", "germany", "india", "iran", "israel", "japan",
+    "kiev", "kremlin", "kyiv", "london", "luhansk", "moscow", "nato", "oval office", "paris",
+    "pentagon", "republicans", "russia", "senate", "sochi", "syria", "turkey", "uk", "ukraine",
+    "un", "us", "u.s.", "usa", "u.s.a", "u.s.a.", "washington", "west", "white house",
+}  # fmt: skip
+_PLACE_SUFFIXES = ("ia", "land", "stan", "ine", "ian", "ians", "ese", "ish")
+# A name ending in one of these is an institution or a thing, not a person.
+_ORG_WORDS = {
+    "agency", "bank", "club", "committee", "council", "endowment", "forum", "foundation",
+    "group", "house", "institute", "ministry", "news", "office", "party", "sea", "times",
+    "union", "university", "war",
+}  # fmt: skip
+_TITLES = {"president", "prime", "minister", "senator", "chancellor", "king", "queen", "pope"}
+
+_WORD = re.compile(r"[A-Za-z0-9][\w.'’-]*")
+
+
+@dataclass(frozen=True)
+class _Entity:
+    text: str
+    start: int
+    person: bool
+
+
+def _clean(token: str) -> str:
+    token = re.sub(r"['’]s$", "", token)
+    # Keep the final dot of abbreviations like "U.S." but not a sentence's full stop.
+    return token if re.fullmatch(r"(?:[A-Za-z]\.)+", token) else token.rstrip(".'’-")
+
+
+def _is_capitalised(token: str) -> bool:
+    return token[:1].isupper() and _clean(token).lower() not in _NOT_ENTITIES
+
+
+def _entities(text: str) -> list[_Entity]:
+    """Runs of capitalised words, e.g. "Donald Trump", "White House", "U.S."."""
+    out: list[_Entity] = []
+    tokens = list(_WORD.finditer(text))
+    i = 0
+    while i < len(tokens):
+        if not _is_capitalised(tokens[i].group()):
+            i += 1
+            continue
+        j = i
+        # A run continues over adjacent words only (no punctuation between them).
+        while (
+            j + 1 < len(tokens)
+            and _is_capitalised(tokens[j + 1].group())
+            and text[tokens[j].end() : tokens[j + 1].start()] == " "
+            and not tokens[j].group().endswith(("'s", "’s"))
+        ):
+            j += 1
+        words = [_clean(t.group()) for t in tokens[i : j + 1]]
+        titled = words[0].lower() in _TITLES or (i > 0 and tokens[i - 1].group().lower() in _TITLES)
+        words = [w for w in words if w.lower() not in _TITLES] or words
+        name = " ".join(words)
+        out.append(_Entity(name, tokens[i].start(), titled or _looks_like_person(name)))
+        i = j + 1
+    return out
+
+
+def _looks_like_person(name: str) -> bool:
+    lowered = name.lower()
+    if lowered in _NOT_PERSONS or name.isupper() or any(c.isdigit() for c in name):
+        return False
+    if lowered.split()[-1] in _ORG_WORDS:
+        return False
+    return not lowered.endswith(_PLACE_SUFFIXES)
+
+
+def _words(text: str) -> list[str]:
+    return [_clean(m.group()).lower() for m in _WORD.finditer(text)]
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in _words(text) if w and w not in _STOPWORDS]
+
+
+def _first_pronoun(text: str) -> tuple[int, str] | None:
+    for match in _WORD.finditer(text):
+        word = match.group().lower()
+        if word in _PERSON_PRONOUNS or word in _GROUP_PRONOUNS:
+            return match.start(), word
+    return None
+
+
+def needs_context(question: str) -> bool:
+    """Whether ``question`` seems to lean on earlier turns (see the module docstring)."""
+    lowered = question.strip().lower()
+    if any(re.match(rf"{re.escape(o)}\b", lowered) for o in _FOLLOWUP_OPENERS):
+        return True
+    entities = _entities(question)
+    pronoun = _first_pronoun(question)
+    # "Did Putin say he would go?": the pronoun has an antecedent in the question itself; an
+    # object pronoun ("Did Putin call him?") rarely points back at its own sentence's subject.
+    if pronoun is not None and (
+        pronoun[1] in _OBJECT_PRONOUNS or not any(e.start < pronoun[0] for e in entities)
+    ):
+        return True
+    if entities:
+        return False
+    if set(_words(question)) & _THING_PRONOUNS:
+        return True
+    return len(_content_words(question)) <= _MAX_SHORT_CONTENT_WORDS
+
+
+def _subject_terms(turn: str) -> list[str]:
+    """The key terms of an earlier (already contextualised) turn: its entities, else its nouns."""
+    entities: list[str] = []
+    for entity in _entities(turn):
+        if entity.text.lower() not in {e.lower() for e in entities}:
+            entities.append(entity.text)
+    if entities:
+        return entities[:_MAX_TERMS]
+    terms: list[str] = []
+    for word in _content_words(turn):
+        if not word.isdigit() and word not in terms:
+            terms.append(word)
+    return terms[:_MAX_TERMS]
+
+
+def _recent_person(turns: Sequence[str]) -> str | None:
+    """The person of the most recent turn that names one, if that turn names exactly one."""
+    for turn in reversed(turns):
+        persons = {e.text: None for e in _entities(turn) if e.person}
+        if persons:
+            return next(iter(persons)) if len(persons) == 1 else None
+    return None
+
+
+def _replace_person_pronouns(question: str, person: str) -> str:
+    def swap(match: re.Match[str]) -> str:
+        word = match.group()
+        return person + _PERSON_PRONOUNS[word.lower()]
+
+    pattern = r"\b(?:" + "|".join(_PERSON_PRONOUNS) + r")\b"
+    return re.sub(pattern, swap, question, flags=re.IGNORECASE)
+
+
+def _resolve(question: str, earlier: Sequence[str]) -> str:
+    if not earlier or not needs_context(question):
+        return question
+    subject_turn = earlier[-1]
+    resolved = question
+    words = set(_words(question))
+    own = {e.text.lower() for e in _entities(question)}
+    if words & set(_PERSON_PRONOUNS):
+        person = _recent_person(earlier)
+        if person is not None and person.lower() not in own:
+            resolved = _replace_person_pronouns(question, person)
+    present = {w.lower() for w in _words(resolved)} | {e.text.lower() for e in _entities(resolved)}
+    terms = [t for t in _subject_terms(subject_turn) if t.lower() not in present]
+    if not terms:
+        return resolved
+    return f"{resolved.rstrip()} ({', '.join(terms)})"
+
+
+def contextualize(question: str, history: Sequence[str]) -> str:
+    """The question to search for, given the user's earlier questions (oldest first).
+
+    A follow-up that leans on earlier turns gets their subject: a clear person pronoun
+    ("he", "his", "him", "she") is replaced by the person named most recently, and the key
+    terms of the previous turn (its named entities, else its nouns) are appended in brackets.
+    A question that stands on its own comes back unchanged.
+
+    Args:
+        question: The new question.
+        history: The user's earlier questions, oldest first.
+
+    Returns:
+        The query to search for.
+    """
+    question = question.strip()
+    turns = [t.strip() for t in history if t and t.strip()][-_MAX_HISTORY:]
+    # Earlier turns may be follow-ups themselves: resolve them in order so the subject carries.
+    resolved: list[str] = []
+    for turn in turns:
+        resolved.append(_resolve(turn, resolved))
+    return _resolve(question, resolved)

@@ -1,0 +1,209 @@
+"""The Gradio app's rendering and handler, against a small fake bot (no model, no browser)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+import pytest
+
+from qa_bot import app
+from qa_bot.errors import QABotError, QuestionError
+from qa_bot.models import Answer, Citation, Hit, Passage, Span
+
+pytestmark = pytest.mark.unit
+
+EVIL_TITLE = "Evil <script>alert(1)</script> title"
+EVIL_TEXT = (
+    "Moscow is wary of Trump because he is unpredictable. "
+    "<script>window.__pwned=1</script> <img src=x onerror=alert(2)> "
+    "![x](http://evil.example/x.png) is a picture. "
+    "The Kremlin remembers the 2017 strike."
+)
+
+
+def _sentences(text: str) -> tuple[Span, ...]:
+    return tuple(Span(m.start(), m.end()) for m in re.finditer(r"[^.]+\.", text))
+
+
+def _passage(text: str, *, doc_id: str = "evil.txt", title: str = EVIL_TITLE) -> Passage:
+    return Passage("p-" + doc_id, doc_id, title, text, 0, len(text), _sentences(text))
+
+
+@dataclass
+class FakeDoc:
+    doc_id: str
+    title: str
+    source_path: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class FakeBot:
+    """Answers with the first and last sentence of one passage; abstains on 'Brazil'."""
+
+    max_question_chars = 50
+
+    def __init__(self, passage: Passage, *, error: Exception | None = None) -> None:
+        self.passage = passage
+        self.error = error
+        self.calls: list[tuple[str, list[str]]] = []
+        self.documents = {
+            passage.doc_id: FakeDoc(
+                passage.doc_id,
+                passage.title,
+                "/nowhere/corpus/evil.txt",
+                {"outlet": "Bad <b>News</b>", "url": "javascript:alert(3)"},
+            )
+        }
+
+    def chat(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer:
+        self.calls.append((question, list(history)))
+        if self.error is not None:
+            raise self.error
+        hit = Hit(self.passage, 0.9, 0.8, 0.7, 0.6, 1)
+        query = f"{question} (Moscow)" if history else question
+        if "Brazil" in question:
+            return Answer(question, "nothing", (), (hit,), True, 0.1, {"total": 0.01}, query)
+        spans = [self.passage.sentences[0], self.passage.sentences[-1]]
+        cites = tuple(
+            Citation(
+                1,
+                self.passage.passage_id,
+                self.passage.doc_id,
+                self.passage.title,
+                self.passage.text[s.start : s.end],
+                s.start,
+                s.end,
+            )
+            for s in spans
+        )
+        text = " ".join(f"{c.quote.strip()} [1]" for c in cites)
+        return Answer(question, text, cites, (hit,), False, 0.7, {"total": 0.25}, query)
+
+
+def _run(bot: FakeBot, question: str, session: app.Session | None = None) -> list[app.Session]:
+    return [state for state, _ in app.respond(bot, question, session or app.Session())]
+
+
+def _last_reply(session: app.Session) -> str:
+    return session.messages[-1]["content"]
+
+
+def test_build_app_returns_blocks_with_a_safe_chat() -> None:
+    bot = FakeBot(_passage(EVIL_TEXT))
+    demo = app.build_app(bot)
+    assert isinstance(demo, gr.Blocks)
+    chats = [c for c in demo.blocks.values() if isinstance(c, gr.Chatbot)]
+    assert len(chats) == 1
+    assert chats[0].render_markdown is False and chats[0].sanitize_html is True
+    boxes = [c for c in demo.blocks.values() if isinstance(c, gr.Textbox)]
+    assert [b.max_length for b in boxes] == [bot.max_question_chars]
+    assert not [c for c in demo.blocks.values() if isinstance(c, (gr.File, gr.UploadButton))]
+
+
+def test_answer_and_sources_escape_scripts_images_and_markdown() -> None:
+    bot = FakeBot(_passage(EVIL_TEXT))
+    final = _run(bot, "Why <b>so</b>? ![q](http://e.x/q.png)")[-1]
+    page = " ".join(m["content"] for m in final.messages) + final.panel()
+    assert "<script" not in page and "<img" not in page and "<b>so" not in page
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "Evil &lt;script&gt;alert(1)&lt;/script&gt; title" in page
+    assert "Bad &lt;b&gt;News&lt;/b&gt;" in page
+    # Markdown stays text: the chat renders HTML, not Markdown, and nothing became an image.
+    assert "![x](http://evil.example/x.png)" in page
+    assert "Why &lt;b&gt;so&lt;/b&gt;? ![q](http://e.x/q.png)" in page
+    assert "javascript:" not in page  # an unsafe URL is not turned into a link
+
+
+def test_highlight_marks_exactly_the_quoted_sentence() -> None:
+    text = "First one here. Second <b>one</b> & more. Third one."
+    spans = _sentences(text)
+    html = app.highlight(text, [(spans[1].start, spans[1].end)])
+    assert re.findall(r"<mark>(.*?)</mark>", html) == [" Second &lt;b&gt;one&lt;/b&gt; &amp; more."]
+    assert html.startswith("First one here.<mark>")
+    assert html.endswith("</mark> Third one.")
+
+
+def test_highlight_merges_and_clips_spans() -> None:
+    assert app.highlight("abcdef", [(1, 3), (2, 4), (5, 99)]) == "a<mark>bcd</mark>e<mark>f</mark>"
+    assert app.highlight("abc", []) == "abc"
+
+
+def test_sources_panel_highlights_each_cited_sentence_of_the_passage() -> None:
+    passage = _passage(EVIL_TEXT)
+    final = _run(FakeBot(passage), "Why is Moscow wary of Trump?")[-1]
+    marks = re.findall(r"<mark>(.*?)</mark>", final.panel())
+    assert marks == [
+        "Moscow is wary of Trump because he is unpredictable.",
+        " The Kremlin remembers the 2017 strike.",
+    ]
+    assert 'id="src-1-1"' in final.panel()
+    reply = _last_reply(final)
+    assert 'href="#src-1-1"' in reply
+    assert 'title="Moscow is wary of Trump because he is unpredictable.' in reply
+    assert "Why these passages" in reply and "answered in 0.25 s" in reply
+
+
+def test_abstention_says_no_evidence_and_shows_no_citations() -> None:
+    final = _run(FakeBot(_passage(EVIL_TEXT)), "What is the population of Brazil?")[-1]
+    reply = _last_reply(final)
+    assert app.NO_EVIDENCE in reply
+    assert "qa-cite" not in reply and "[1]" not in reply
+    panel = final.panel()
+    assert app.NEAREST in panel and "<mark>" not in panel and "src-" not in panel
+
+
+def test_streaming_shows_status_then_sentences_then_sources() -> None:
+    states = _run(FakeBot(_passage(EVIL_TEXT)), "Why is Moscow wary of Trump?")
+    assert app.SEARCHING in _last_reply(states[0])
+    assert len(states) >= 3
+    assert _last_reply(states[1]).count("qa-cite") == 1  # the first sentence alone
+    assert "Why these passages" not in _last_reply(states[1])
+    assert not states[-2].sources and states[-1].sources
+
+
+def test_follow_up_sends_history_and_shows_the_searched_query() -> None:
+    bot = FakeBot(_passage(EVIL_TEXT))
+    first = _run(bot, "Why is Moscow wary of Trump?")[-1]
+    second = _run(bot, "What did he do?", first)[-1]
+    assert bot.calls[-1] == ("What did he do?", ["Why is Moscow wary of Trump?"])
+    assert "Searched for: What did he do? (Moscow)" in _last_reply(second)
+    assert second.questions == ("Why is Moscow wary of Trump?", "What did he do?")
+    assert len(second.messages) == 4
+    assert 'id="src-2-1"' in second.panel() and 'id="src-1-1"' in second.panel()
+
+
+def test_errors_become_a_message_not_a_traceback() -> None:
+    bot = FakeBot(_passage(EVIL_TEXT), error=QuestionError("the question is <empty>"))
+    final = _run(bot, "Why?")[-1]
+    assert "the question is &lt;empty&gt;" in _last_reply(final)
+    assert final.questions == ()
+    crash = _run(FakeBot(_passage(EVIL_TEXT), error=RuntimeError("boom\nTraceback")), "Why?")[-1]
+    assert "Something went wrong" in _last_reply(crash) and "Traceback" not in _last_reply(crash)
+    assert issubclass(QuestionError, QABotError)
+
+
+def test_long_and_empty_questions_never_reach_the_bot() -> None:
+    bot = FakeBot(_passage(EVIL_TEXT))
+    final = _run(bot, "x" * 51)[-1]
+    assert "the limit is 50" in _last_reply(final)
+    assert [state.messages for state in _run(bot, "   ")] == [()]
+    assert bot.calls == []
+
+
+def test_launch_binds_localhost_without_share_or_file_access(monkeypatch: Any) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_launch(self: gr.Blocks, *args: Any, **kwargs: Any) -> None:
+        seen.update(kwargs, queue=self._queue)
+
+    monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
+    app.launch(FakeBot(_passage(EVIL_TEXT)))
+    assert seen["server_name"] == "127.0.0.1" and seen["server_port"] == 7860
+    assert seen["share"] is False and not seen.get("allowed_paths")
+    assert "/nowhere/corpus" in seen["blocked_paths"]
+    assert seen["queue"].max_size == 64
