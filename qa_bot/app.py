@@ -56,6 +56,12 @@ watch('value', () => {
 # A short pause between streamed sentences so the answer visibly builds up.
 _STREAM_PAUSE = 0.04
 _MARKER = re.compile(r"\[(\d+)\]")
+# How the claim check marks a generated sentence no passage supports (qa_bot.claims).
+_UNSUPPORTED = "[?]"
+UNSUPPORTED_NOTE = "not supported by the articles"
+GENERATED_NOTE = (
+    "Written by a language model from the passages; every sentence was checked against them."
+)
 
 CSS = """
 .qa-header h1 { margin: 0 0 .2rem 0; font-size: 1.6rem; }
@@ -66,6 +72,7 @@ CSS = """
 .qa-answer { line-height: 1.55; }
 .qa-answer p { margin: .25rem 0; }
 .qa-status { color: var(--body-text-color-subdued); font-style: italic; }
+.qa-unsupported { color: #b45309; font-size: .8em; vertical-align: super; cursor: help; }
 .qa-cite { text-decoration: none; font-size: .8em; vertical-align: super;
   padding: 0 .1em; }
 .qa-meta, .qa-searched { font-size: .85em; color: var(--body-text-color-subdued); }
@@ -115,6 +122,10 @@ class ChatBot(Protocol):
     def documents(self) -> Mapping[str, DocumentInfo]: ...
 
     def chat(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer: ...
+
+    def stream(
+        self, question: str, history: Sequence[str] = (), k: int = 5
+    ) -> Iterator[str | Answer]: ...
 
 
 def _esc(text: str) -> str:
@@ -176,7 +187,8 @@ def _cited_text(text: str, answer: Answer, turn: int) -> str:
             out.append(_esc(match.group()))
         pos = match.end()
     out.append(_esc(text[pos:]))
-    return "".join(out)
+    unsupported = f'<span class="qa-unsupported" title="{UNSUPPORTED_NOTE}">[unsupported]</span>'
+    return "".join(out).replace(_esc(_UNSUPPORTED), unsupported)
 
 
 def _source_cards(answer: Answer, documents: Mapping[str, DocumentInfo], turn: int) -> str:
@@ -282,6 +294,8 @@ def render_answer(
     else:
         shown = answer.text if text is None else text
         parts.append(f'<p class="qa-text">{_cited_text(shown, answer, turn)}</p>')
+        if answer.generated:
+            parts.append(f'<p class="qa-meta">{_esc(GENERATED_NOTE)}</p>')
     if final:
         if not answer.abstained:
             parts.append(_why(answer))
@@ -335,8 +349,18 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
         yield _say(session, user, f'<p class="qa-nothing qa-error">{_esc(limit)}</p>'), question
         return
     yield _say(session, user, f'<p class="qa-status">{_esc(SEARCHING)}</p>'), ""
+    answer: Answer | None = None
+    draft = ""
     try:
-        answer = bot.chat(question, history=list(session.questions))
+        # Generated replies arrive as text chunks first (shown as a draft), then the checked
+        # Answer; extractive answers arrive whole.
+        for item in bot.stream(question, history=list(session.questions)):
+            if isinstance(item, str):
+                draft += item
+                yield _say(session, user, f'<p class="qa-status">{_esc(draft)}</p>'), ""
+            else:
+                answer = item
+        assert answer is not None
     except QABotError as exc:
         yield _say(session, user, f'<p class="qa-nothing qa-error">{_esc(str(exc))}</p>'), ""
         return

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa_bot.answer import AnswerSettings, compose_answer
 from qa_bot.embedding import Embedder, load_embedder
@@ -27,6 +28,9 @@ from qa_bot.index import (
 )
 from qa_bot.models import Answer, Hit, Passage
 from qa_bot.retrieval import RetrievalSettings, Retriever
+
+if TYPE_CHECKING:
+    from qa_bot.generation import OpenAIGenerator
 
 DEFAULT_INDEX_DIR = "embeddings"
 MAX_QUESTION_CHARS = 1000
@@ -95,8 +99,12 @@ class QABot:
         retrieval: RetrievalSettings | None = None,
         answering: AnswerSettings | None = None,
         max_question_chars: int = MAX_QUESTION_CHARS,
+        generator: OpenAIGenerator | None = None,
     ) -> None:
         self.embedder = embedder
+        # Optional LLM: answers are generated from the passages, then claim-checked; without
+        # one (the default) answers are extractive.
+        self.generator = generator
         self.index_dir = Path(index_dir) if index_dir is not None else store.path.parent
         self.retrieval_settings = retrieval or RetrievalSettings()
         self.answer_settings = answering or AnswerSettings()
@@ -119,6 +127,7 @@ class QABot:
         show_progress: bool = False,
         retrieval: RetrievalSettings | None = None,
         answering: AnswerSettings | None = None,
+        generator: OpenAIGenerator | None = None,
     ) -> QABot:
         """Build the index of ``corpus_dir`` (reused when unchanged) and open it."""
         embedder = embedder or load_embedder(model)
@@ -130,7 +139,10 @@ class QABot:
             force=force,
             show_progress=show_progress,
         )
-        bot = cls.load(index_dir, embedder=embedder, retrieval=retrieval, answering=answering)
+        bot = cls.load(
+            index_dir, embedder=embedder, retrieval=retrieval, answering=answering,
+            generator=generator,
+        )  # fmt: skip
         bot.build_report = report
         return bot
 
@@ -143,6 +155,7 @@ class QABot:
         embedder: Embedder | None = None,
         retrieval: RetrievalSettings | None = None,
         answering: AnswerSettings | None = None,
+        generator: OpenAIGenerator | None = None,
     ) -> QABot:
         """Open a built index. The embedding model is the one the index records, unless given.
 
@@ -154,7 +167,10 @@ class QABot:
                 model = load_index(index_dir).model_id
             embedder = load_embedder(model)
         store = load_index(index_dir, embedder)
-        return cls(store, embedder, index_dir=index_dir, retrieval=retrieval, answering=answering)
+        return cls(
+            store, embedder, index_dir=index_dir, retrieval=retrieval, answering=answering,
+            generator=generator,
+        )  # fmt: skip
 
     def reload(self) -> bool:
         """Switch to the index's live version if it changed since loading. True if it did."""
@@ -187,9 +203,12 @@ class QABot:
         return self._state.retriever.search(query, _check_k(k))
 
     def ask(self, question: str, k: int = 5) -> Answer:
-        """An extractive answer with ``[n]`` citations, or an abstention when evidence is weak."""
-        query = check_question(question, max_chars=self.max_question_chars)
-        return self._answer(query, query, _check_k(k))
+        """An answer with ``[n]`` citations, or an abstention when evidence is weak.
+
+        Extractive by default; with a ``generator``, generated and claim-checked (falling back to
+        the extractive answer when the LLM fails or its reply is not supported).
+        """
+        return self._final(self.stream(question, k=k))
 
     def chat(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer:
         """Like ``ask``, for a follow-up; ``history`` holds earlier questions, oldest first.
@@ -197,13 +216,41 @@ class QABot:
         A short or pronoun-led follow-up is searched together with the subject of earlier turns;
         ``answer.query`` says what was actually searched.
         """
-        from qa_bot.followup import contextualize
+        return self._final(self.stream(question, history, k=k))
 
+    def stream(
+        self, question: str, history: Sequence[str] = (), k: int = 5
+    ) -> Iterator[str | Answer]:
+        """Text chunks of a generated reply as they arrive (none without a generator), then
+        the final ``Answer`` — always last, and the one to show."""
         question = check_question(question, max_chars=self.max_question_chars)
-        # Only recent turns can carry a subject, and each is bounded like a question.
-        recent = [turn[: self.max_question_chars] for turn in list(history)[-MAX_HISTORY_TURNS:]]
-        query = contextualize(question, recent)[: 2 * self.max_question_chars]
-        return self._answer(question, query, _check_k(k))
+        k = _check_k(k)
+        query = question
+        if history:
+            from qa_bot.followup import contextualize
+
+            # Only recent turns can carry a subject, and each is bounded like a question.
+            recent = [t[: self.max_question_chars] for t in list(history)[-MAX_HISTORY_TURNS:]]
+            query = contextualize(question, recent)[: 2 * self.max_question_chars]
+        extractive = self._answer(question, query, k)
+        if self.generator is None:
+            yield extractive
+            return
+        from qa_bot.generation import stream_answer
+
+        yield from stream_answer(
+            query, list(extractive.hits), generator=self.generator, embedder=self.embedder,
+            fallback=extractive,
+        )  # fmt: skip
+
+    @staticmethod
+    def _final(items: Iterator[str | Answer]) -> Answer:
+        answer = None
+        for item in items:
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None  # stream() always ends with an Answer
+        return answer
 
     def _answer(self, question: str, query: str, k: int) -> Answer:
         state = self._state  # one snapshot for the whole answer

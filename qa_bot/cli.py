@@ -58,6 +58,31 @@ def _model_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _llm_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--llm-model", default=None, help="Model name to request from the LLM server."
+    )(func)
+    return click.option(
+        "--llm-url",
+        default=None,
+        help="An OpenAI-compatible server (llama.cpp, Ollama, vLLM, ...) to generate fluent, "
+        "claim-checked answers; the API key, if any, is read from OPENAI_API_KEY.",
+    )(func)
+
+
+def _generator(llm_url: str | None, llm_model: str | None) -> Any:
+    if not llm_url:
+        if llm_model:
+            raise click.ClickException("--llm-model needs --llm-url")
+        return None
+    from qa_bot.generation import OpenAIGenerator
+
+    try:
+        return OpenAIGenerator(llm_url, llm_model or "default")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="qa_bot")
 def cli() -> None:
@@ -103,10 +128,10 @@ def index(
     )
 
 
-def _load_bot(index_dir: str, model: str | None) -> QABot:
+def _load_bot(index_dir: str, model: str | None, generator: Any = None) -> QABot:
     from qa_bot.bot import QABot
 
-    return QABot.load(index_dir, model=model)
+    return QABot.load(index_dir, model=model, generator=generator)
 
 
 def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
@@ -143,13 +168,18 @@ def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
     "--k", default=5, show_default=True, type=click.IntRange(min=1), help="Passages to retrieve."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
-def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool) -> None:
+@_llm_options
+def ask(
+    question: str, index_dir: str, model: str | None, k: int, as_json: bool,
+    llm_url: str | None, llm_model: str | None,
+) -> None:  # fmt: skip
     """Answer QUESTION from the indexed articles, with [n] citations."""
+    generator = _generator(llm_url, llm_model)
     with _user_errors():
         from qa_bot.bot import check_question
 
         check_question(question)  # fail fast, before loading the model
-        bot = _load_bot(index_dir, model)
+        bot = _load_bot(index_dir, model, generator)
         answer = bot.ask(question, k=k)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -170,13 +200,20 @@ def ask(question: str, index_dir: str, model: str | None, k: int, as_json: bool)
 @_model_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-def chat(corpus_dir: str, index_dir: str, model: str | None, host: str, port: int) -> None:
+@_llm_options
+def chat(
+    corpus_dir: str, index_dir: str, model: str | None, host: str, port: int,
+    llm_url: str | None, llm_model: str | None,
+) -> None:  # fmt: skip
     """Serve the browser chat (building the index first if it is missing or stale)."""
+    generator = _generator(llm_url, llm_model)
     with _user_errors():
         from qa_bot.bot import QABot
 
         click.echo(f"Indexing {corpus_dir} into {index_dir} …", err=True)
-        bot = QABot.from_corpus(corpus_dir, index_dir, model=model, show_progress=True)
+        bot = QABot.from_corpus(
+            corpus_dir, index_dir, model=model, show_progress=True, generator=generator
+        )
         if bot.build_report is not None:
             click.echo(
                 f"Index {bot.build_report.status}: {bot.build_report.passages} passages.", err=True

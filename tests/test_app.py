@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gradio as gr
@@ -82,6 +83,24 @@ class FakeBot:
         )
         text = " ".join(f"{c.quote.strip()} [1]" for c in cites)
         return Answer(question, text, cites, (hit,), False, 0.7, {"total": 0.25}, query)
+
+    def stream(
+        self, question: str, history: Sequence[str] = (), k: int = 5
+    ) -> Iterator[str | Answer]:
+        yield self.chat(question, history, k)
+
+
+class FakeGeneratingBot(FakeBot):
+    """Streams an LLM draft, then a claim-checked answer with one unsupported sentence."""
+
+    def stream(
+        self, question: str, history: Sequence[str] = (), k: int = 5
+    ) -> Iterator[str | Answer]:
+        extractive = self.chat(question, history, k)
+        yield "Moscow <img src=x> is "
+        yield "wary [1]."
+        text = f"{extractive.citations[0].quote} [1] Putin owns a ![cat](http://evil/x.png) [?]"
+        yield replace(extractive, text=text, generated=True)
 
 
 def _run(bot: FakeBot, question: str, session: app.Session | None = None) -> list[app.Session]:
@@ -207,3 +226,14 @@ def test_launch_binds_localhost_without_share_or_file_access(monkeypatch: Any) -
     assert seen["share"] is False and not seen.get("allowed_paths")
     assert "/nowhere/corpus" in seen["blocked_paths"]
     assert seen["queue"].max_size == 64
+
+
+def test_generated_answer_streams_an_escaped_draft_and_marks_unsupported_sentences() -> None:
+    states = _run(FakeGeneratingBot(_passage(EVIL_TEXT)), "Why is Moscow wary of Trump?")
+    drafts = [_last_reply(s) for s in states if "qa-status" in _last_reply(s)]
+    assert any("Moscow &lt;img src=x&gt; is wary [1]." in d for d in drafts)
+    final = _last_reply(states[-1])
+    assert app.GENERATED_NOTE in final
+    assert 'class="qa-unsupported"' in final and "[?]" not in final
+    assert "<img" not in final and "![cat](http://evil/x.png)" in html.unescape(final)
+    assert final.count('class="qa-cite"') == 1
