@@ -14,34 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llm_data import BEES, KREMLIN, TRAM, make_hit
 
-from qa_bot.chunking import split_sentences
 from qa_bot.embedding import HashEmbedder
 from qa_bot.errors import GeneratorError
 from qa_bot.generation import OpenAIGenerator, generate_answer, rewrite_question, stream_answer
-from qa_bot.models import Answer, Citation, Hit, Passage
+from qa_bot.models import Answer, Citation
 from qa_bot.prompts import build_answer_prompt, build_rewrite_prompt, load_template, neutralise
 
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(60)]
 
 KEY = "sk-test-SECRET-1234567890"
-KREMLIN = (
-    "The Kremlin is wary of Donald Trump. Russian officials say his policies are unpredictable. "
-    "Trade talks between Moscow and Washington stalled in 2017."
-)
-BEES = (
-    "Beekeepers in Ohio lost half of their colonies over the winter. "
-    "Researchers blame a parasitic mite and a wet spring."
-)
-TRAM = "The city opened its first tram line on Monday. Tickets cost two euros."
-
-
-def make_hit(text: str, title: str, rank: int) -> Hit:
-    passage = Passage(
-        passage_id=f"p{rank}", doc_id=f"d{rank}", title=title, text=text, start=0,
-        end=len(text), sentences=tuple(split_sentences(text)),
-    )  # fmt: skip
-    return Hit(passage=passage, score=1.0 / rank, dense=0.5, sentence=0.5, bm25=0.5, rank=rank)
 
 
 HITS = [
