@@ -25,6 +25,7 @@ from qa_bot.index import (
     build_index,
     current_version,
     load_index,
+    read_manifest,
 )
 from qa_bot.models import Answer, Hit, Passage
 from qa_bot.retrieval import RetrievalSettings, Retriever
@@ -164,7 +165,7 @@ class QABot:
         """
         if embedder is None:
             if model is None:
-                model = load_index(index_dir).model_id
+                model = read_manifest(index_dir)["model"]["id"]
             embedder = load_embedder(model)
         store = load_index(index_dir, embedder)
         return cls(

@@ -28,6 +28,7 @@ BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # two models with the same name and dimension but other weights give another vector.
 FINGERPRINT_PROBE = "qa_bot fingerprint probe: the Kremlin watched the election in Washington."
 HASH_SCHEME = "hash:"
+ONNX_NAME = "onnx"
 
 
 @runtime_checkable
@@ -297,13 +298,20 @@ class HashEmbedder:
 
 
 def load_embedder(name: str | None = None, *, device: str = "cpu") -> Embedder:
-    """An embedder by name: ``None`` (bundled model), ``"hash:DIM"``, or a model path/name.
+    """An embedder: ``None`` (bundled model), ``"onnx"`` (it on ONNX Runtime), ``"hash:DIM"``,
+    or a sentence-transformers model path/name.
 
     The bundled model's canonical id is accepted as a name too, so an index built with the
     default can be loaded by naming its model id.
     """
     if name is None or name == BUNDLED_MODEL_ID:
         return SentenceTransformerEmbedder(None, device=device)
+    if name == ONNX_NAME:
+        # The bundled model on ONNX Runtime: the same vectors (same model id), about twice as
+        # fast per question and a cold start without torch (see BENCHMARKS.md).
+        from qa_bot.onnx_embedding import OnnxEmbedder
+
+        return OnnxEmbedder()
     if name.startswith(HASH_SCHEME):
         try:
             dimension = int(name[len(HASH_SCHEME) :])

@@ -166,6 +166,20 @@ def _remove_leftovers(index_dir: Path) -> None:
     (index_dir / f".{CURRENT}.tmp").unlink(missing_ok=True)
 
 
+def read_manifest(index_dir: str | Path) -> dict[str, Any]:
+    """The live version's manifest, read without loading or verifying the index."""
+    version = current_version(Path(index_dir))
+    if version is None:
+        raise IndexNotFoundError(f"no index in {index_dir}")
+    try:
+        manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"cannot read the manifest of {version}: {exc}") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("model"), dict):
+        raise IndexCorruptError(f"the manifest of {version} is incomplete")
+    return manifest
+
+
 @contextlib.contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
     # One writer at a time; readers never take it (they read a complete version folder).
@@ -236,6 +250,15 @@ def is_fresh(
     )
 
 
+def _verifies(index_dir: Path) -> bool:
+    """Whether the live index loads and passes its checks (a damaged one is rebuilt, not reused)."""
+    try:
+        load_index(index_dir)
+    except QABotError:
+        return False
+    return True
+
+
 def _previous_vectors(
     index_dir: Path, embedder: Embedder
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -300,9 +323,8 @@ def build_index(
     corpus = load_corpus(corpus_dir)
     with _build_lock(index_dir):
         _remove_leftovers(index_dir)
-        if not force and is_fresh(index_dir, corpus, embedder, settings):
-            store = load_index(index_dir, embedder, verify_model=False)
-            counts = store.manifest["counts"]
+        if not force and is_fresh(index_dir, corpus, embedder, settings) and _verifies(index_dir):
+            counts = read_manifest(index_dir)["counts"]
             return BuildReport(
                 "reused",
                 str(index_dir),

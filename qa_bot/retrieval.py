@@ -144,7 +144,10 @@ class Retriever:
                 candidates.setdefault(int(self.store.sentence_rows[row, 0]))
         bm25_best = self._bm25_by_passage(query) if s.bm25_weight > 0 else np.zeros(n)
         if bm25_best.max(initial=0.0) > 0:
-            for row in np.argsort(-bm25_best, kind="stable")[:pool]:
+            top = min(pool, n)
+            # argpartition, not a full sort: this runs over every passage on every query.
+            rows = np.argpartition(-bm25_best, top - 1)[:top] if top < n else np.arange(n)
+            for row in rows[np.argsort(-bm25_best[rows], kind="stable")]:
                 if bm25_best[row] > 0:
                     candidates.setdefault(int(row))
         ids = np.fromiter(candidates, dtype=np.int64)

@@ -6,6 +6,7 @@ slower on a two-core machine (thread start-up dominates tiny searches).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,13 @@ def build_vector_index(vectors: np.ndarray, settings: IndexSettings) -> Any:
     else:
         index = faiss.IndexFlatIP(dim)
     if len(vectors):
-        index.add(vectors)
+        # Building (HNSW above all) is a big batch job that uses every core; searching stays on
+        # one thread.
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        try:
+            index.add(vectors)
+        finally:
+            faiss.omp_set_num_threads(1)
     return index
 
 

@@ -82,3 +82,16 @@ def test_cli_ask_end_to_end(seed_index: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "[1]" in out.stdout and "Sources:" in out.stdout
     assert out.stderr.strip() == "", out.stderr
+
+
+def test_onnx_backend_gives_the_same_answers(seed_index: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    from qa_bot.embedding import load_embedder
+
+    onnx = load_embedder("onnx")
+    texts = ["Why is Moscow wary of Trump?", "The Kremlin welcomed Trump's overtures."]
+    cosines = (onnx.encode(texts) * real_embedder.encode(texts)).sum(axis=1)
+    assert cosines.min() > 0.999
+    torch_bot = QABot.load(seed_index, embedder=real_embedder)
+    onnx_bot = QABot.load(seed_index, model="onnx")  # same model id: the index accepts it
+    question = "Which missile strike surprised the Kremlin?"
+    assert onnx_bot.ask(question).text == torch_bot.ask(question).text

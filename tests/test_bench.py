@@ -1,0 +1,66 @@
+"""The benchmark runs end to end in its quick configuration and reports sane numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMINGS = (
+    "model_load_s", "build_s", "bare_build_encode_s", "build_ratio", "noop_rebuild_s",
+    "noop_share", "one_changed_s", "one_changed_share", "bare_p50_ms", "bare_p95_ms",
+    "retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms", "retrieve_ratio",
+    "ask_ratio", "ask_embed_p50_ms", "ask_retrieve_p50_ms", "ask_answer_p50_ms",
+    "in_process_peak_rss_mb", "cold_ask_s", "cold_bare_s", "cold_ratio", "cold_ask_peak_rss_mb",
+    "cold_bare_peak_rss_mb", "help_s", "total_s",
+)  # fmt: skip
+COUNTS = (
+    "passages", "sentences", "question_samples", "one_changed_embedded_passages",
+    "one_changed_new_passages", "one_changed_article_passages",
+)  # fmt: skip
+FLAGS = ("one_changed_embedded_ok", "help_imports_torch")
+SCALE_KEYS = ("n", "index", "build_s", "memory_mb", "p50_ms", "p95_ms", "recall_at_10")
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_quick_benchmark_reports_every_number(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "qa_bot.bench", "--quick", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    metrics = result["metrics"]
+    for key in TIMINGS + COUNTS + FLAGS:
+        assert key in metrics, key
+        value = metrics[key]
+        assert isinstance(value, (int, float)) and math.isfinite(value), (key, value)
+    for key in TIMINGS + COUNTS:
+        assert metrics[key] > 0, (key, metrics[key])
+    assert metrics["one_changed_embedded_ok"] == 1
+    assert metrics["one_changed_embedded_passages"] <= metrics["one_changed_article_passages"]
+    assert metrics["help_imports_torch"] == 0
+    if "onnx_min_cosine" in metrics:  # the optional ONNX backend is installed
+        assert metrics["onnx_min_cosine"] >= 0.999
+        for key in ("onnx_encode_p50_ms", "onnx_ask_p50_ms", "cold_onnx_ask_s"):
+            assert math.isfinite(metrics[key]) and metrics[key] > 0, key
+    kinds = {row["index"] for row in result["scale"]}
+    assert kinds == {"flat", "hnsw"}
+    for row in result["scale"]:
+        for key in SCALE_KEYS:
+            assert key in row, key
+        for key in ("build_s", "memory_mb", "p50_ms", "p95_ms"):
+            assert math.isfinite(row[key]) and row[key] > 0, (key, row)
+        assert 0.0 <= row["recall_at_10"] <= 1.0
+    assert sum(bool(row.get("chosen")) for row in result["scale"]) == len(
+        {row["n"] for row in result["scale"]}
+    )
+    assert {c["metric"] for c in result["checks"]} >= {"retrieve_ratio", "ask_ratio", "cold_ratio"}
+    assert "| retrieve_ratio |" in done.stdout
