@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa_bot.answer import AnswerSettings, compose_answer
+from qa_bot.build import BuildReport, build_index
 from qa_bot.embedding import Embedder, load_embedder
 from qa_bot.errors import QuestionError
 from qa_bot.index import (
-    BuildReport,
     DocumentInfo,
     IndexSettings,
     IndexStore,
-    build_index,
     current_version,
     load_index,
     read_manifest,

@@ -107,8 +107,9 @@ def index(
 ) -> None:
     """Build (or update) the index of CORPUS_DIR (default: ./corpus)."""
     with _user_errors():
+        from qa_bot.build import build_index
         from qa_bot.embedding import load_embedder
-        from qa_bot.index import IndexSettings, build_index
+        from qa_bot.index import IndexSettings
 
         report = build_index(
             corpus_dir,
