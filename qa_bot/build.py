@@ -34,6 +34,7 @@ from qa_bot.index import (
     FORMAT_VERSION,
     MANIFEST,
     IndexSettings,
+    IndexStore,
     _sha256_file,
     bm25_tokens,
     current_version,
@@ -113,11 +114,8 @@ def is_fresh(
 ) -> bool:
     """True when the live index was built from these files with this model and settings."""
     try:
-        version = current_version(index_dir)
-        if version is None:
-            return False
-        manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError, QABotError):
+        manifest = read_manifest(index_dir)
+    except QABotError:
         return False
     return bool(
         manifest.get("format_version") == FORMAT_VERSION
@@ -127,13 +125,12 @@ def is_fresh(
     )
 
 
-def _verifies(index_dir: Path) -> bool:
-    """Whether the live index loads and passes its checks (a damaged one is rebuilt, not reused)."""
+def _verified(index_dir: Path) -> IndexStore | None:
+    """The live index if it loads and passes its checks (a damaged one is rebuilt, not reused)."""
     try:
-        load_index(index_dir)
+        return load_index(index_dir)
     except QABotError:
-        return False
-    return True
+        return None
 
 
 def _previous_vectors(
@@ -200,8 +197,10 @@ def build_index(
     corpus = load_corpus(corpus_dir)
     with _build_lock(index_dir):
         _remove_leftovers(index_dir)
-        if not force and is_fresh(index_dir, corpus, embedder, settings) and _verifies(index_dir):
-            counts = read_manifest(index_dir)["counts"]
+        fresh = not force and is_fresh(index_dir, corpus, embedder, settings)
+        live = _verified(index_dir) if fresh else None
+        if live is not None:
+            counts = live.manifest["counts"]
             return BuildReport(
                 "reused",
                 str(index_dir),
