@@ -257,13 +257,13 @@ def _why(answer: Answer) -> str:
             f"<td>{f'[{number}]' if number else ''}</td>"
             + "".join(
                 f"<td class='num'>{value:.3f}</td>"
-                for value in (hit.score, hit.dense, hit.sentence, hit.bm25)
+                for value in (hit.score, hit.dense, hit.sentence, hit.window, hit.title, hit.bm25)
             )
             + "</tr>"
         )
     head = (
         "<tr><th>#</th><th>article</th><th>cited</th><th>fused</th><th>dense</th>"
-        "<th>best sentence</th><th>keyword (BM25)</th></tr>"
+        "<th>best sentence</th><th>best window</th><th>headline</th><th>keyword (BM25)</th></tr>"
     )
     return (
         '<details class="qa-why"><summary>Why these passages</summary>'

@@ -145,9 +145,9 @@ def bench_builds(
     build_index(corpus, index_dir, embedder, force=True)  # warm-up
     store = load_index(index_dir)
     passage_texts = [p.text for p in store.passages]
-    # What a build embeds: passages, and each distinct sentence and headline once.
+    # What a build embeds: passages, and each distinct sentence, sentence window and headline once.
     sentence_texts = list(dict.fromkeys(
-        [t for p in store.passages for t in p.sentence_texts()]
+        [t for p in store.passages for t in p.sentence_texts() + p.sentence_windows()]
         + [d.title for d in store.documents.values()]
     ))  # fmt: skip
     threads = max(1, os.cpu_count() or 1)  # what the embedder uses for batches

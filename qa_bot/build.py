@@ -47,7 +47,11 @@ from qa_bot.vectors import build_vector_index, write_vector_index
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did. ``status`` is ``"built"``, ``"updated"`` or ``"reused"``."""
+    """What a build did. ``status`` is ``"built"``, ``"updated"`` or ``"reused"``.
+
+    ``embedded_sentences`` counts the short texts embedded: sentences, sentence windows and
+    headlines (each distinct text once; the rest came from the live index).
+    """
 
     status: str
     index_dir: str
@@ -136,7 +140,7 @@ def _verified(index_dir: Path) -> IndexStore | None:
 def _previous_vectors(
     index_dir: Path, embedder: Embedder
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Vectors of the live index by passage id and by sentence text hash, for reuse."""
+    """Vectors of the live index by passage id and by sentence, window or headline text hash."""
     try:
         store = load_index(index_dir, embedder, verify_model=False)
     except QABotError:
@@ -144,12 +148,14 @@ def _previous_vectors(
     if store.model_id != embedder.model_id:
         return {}, {}
     by_passage = {p.passage_id: store.passage_vectors[i] for i, p in enumerate(store.passages)}
-    by_sentence: dict[str, np.ndarray] = {}
+    by_text: dict[str, np.ndarray] = {}
     for row, (p_idx, s_idx) in enumerate(store.sentence_rows):
         passage = store.passages[int(p_idx)]
-        span = passage.sentences[int(s_idx)]
-        by_sentence[_text_key(passage.text[span.start : span.end])] = store.sentence_vectors[row]
-    return by_passage, by_sentence
+        by_text[_text_key(passage.sentence_texts()[int(s_idx)])] = store.sentence_vectors[row]
+        by_text[_text_key(passage.sentence_windows()[int(s_idx)])] = store.window_vectors[row]
+    for info, vector in zip(store.documents.values(), store.title_vectors, strict=True):
+        by_text[_text_key(info.title)] = vector
+    return by_passage, by_text
 
 
 def _text_key(text: str) -> str:
@@ -234,22 +240,22 @@ def build_index(
         )
         rows = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         sentence_texts = [passages[i].sentence_texts()[j] for i, j in rows]
+        window_texts = [passages[i].sentence_windows()[j] for i, j in rows]
         titles = [d.title for d in corpus.documents]
-        # Titles share the text-keyed cache with sentences: both are short texts embedded alone.
+        # Sentences, windows and titles share one cache keyed by their text.
+        texts = sentence_texts + window_texts + titles
         text_vectors, embedded_s = _embed_with_cache(
-            sentence_texts + titles,
-            [_text_key(t) for t in sentence_texts + titles],
-            sentence_cache,
-            embedder,
-            show_progress,
+            texts, [_text_key(t) for t in texts], sentence_cache, embedder, show_progress
         )
+        n = len(sentence_texts)
         built = _Built(
             passages=passages,
             passage_vectors=passage_vectors,
             sentence_rows=np.asarray(rows, dtype=np.int32).reshape(-1, 2),
             sentence_texts=sentence_texts,
-            sentence_vectors=text_vectors[: len(sentence_texts)],
-            title_vectors=text_vectors[len(sentence_texts) :],
+            sentence_vectors=text_vectors[:n],
+            window_vectors=text_vectors[n : 2 * n],
+            title_vectors=text_vectors[2 * n :],
         )
         version = _write_version(index_dir, corpus, built, embedder, settings)
         _switch(index_dir, version)
@@ -275,6 +281,7 @@ class _Built:
     sentence_rows: np.ndarray
     sentence_texts: list[str]
     sentence_vectors: np.ndarray
+    window_vectors: np.ndarray
     title_vectors: np.ndarray
 
 
@@ -294,6 +301,7 @@ def _write_version(
     _write_json(tmp / "passages.json", [_passage_json(p) for p in built.passages])
     np.save(tmp / "passage_vectors.npy", built.passage_vectors, allow_pickle=False)
     np.save(tmp / "sentence_vectors.npy", built.sentence_vectors, allow_pickle=False)
+    np.save(tmp / "window_vectors.npy", built.window_vectors, allow_pickle=False)
     np.save(tmp / "sentences.npy", built.sentence_rows, allow_pickle=False)
     np.save(tmp / "title_vectors.npy", built.title_vectors, allow_pickle=False)
     for vectors, kind in (

@@ -124,8 +124,8 @@ def index(
     click.echo(
         f"{report.status} index in {report.index_dir}: {report.documents} documents, "
         f"{report.passages} passages, {report.sentences} sentences "
-        f"({report.embedded_passages} passages and {report.embedded_sentences} sentences "
-        f"embedded) in {report.seconds:.1f}s"
+        f"({report.embedded_passages} passages and {report.embedded_sentences} sentences, "
+        f"sentence windows and headlines embedded) in {report.seconds:.1f}s"
     )
 
 

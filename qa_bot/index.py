@@ -5,8 +5,8 @@ Layout of an index folder::
     embeddings/
       CURRENT            name of the live version folder (replaced atomically)
       v-<stamp>/         one complete build: manifest.json, documents.json, passages.json,
-                         passage_vectors.npy, sentence_vectors.npy, sentences.npy,
-                         title_vectors.npy, passages.faiss, sentences.faiss,
+                         passage_vectors.npy, sentence_vectors.npy, window_vectors.npy,
+                         sentences.npy, title_vectors.npy, passages.faiss, sentences.faiss,
                          bm25/ (bm25s index over the sentences)
 
 Building, writing and switching versions is in :mod:`qa_bot.build` (``build_index`` and
@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     from qa_bot.build import is_fresh as is_fresh
 
 # 2: title vectors and a sentence-level BM25 index (1 had passage-level BM25).
-FORMAT_VERSION = 2
+# 3: sentence window vectors (each sentence with its neighbours).
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 FINGERPRINT_TOLERANCE = 1e-3
@@ -88,6 +89,8 @@ class IndexStore:
     passages: tuple[Passage, ...]
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    # Row i of window_vectors is the window (previous, sentence, next) of sentence row i.
+    window_vectors: np.ndarray
     title_vectors: np.ndarray  # row i is the title of the i-th document of ``documents``
     # Row i of sentence_vectors is sentence sentence_rows[i, 1] of passage sentence_rows[i, 0].
     sentence_rows: np.ndarray
@@ -229,6 +232,7 @@ def load_index(
         )
         passage_vectors = np.load(version / "passage_vectors.npy", allow_pickle=False)
         sentence_vectors = np.load(version / "sentence_vectors.npy", allow_pickle=False)
+        window_vectors = np.load(version / "window_vectors.npy", allow_pickle=False)
         title_vectors = np.load(version / "title_vectors.npy", allow_pickle=False)
         sentence_rows = np.load(version / "sentences.npy", allow_pickle=False)
         passage_index = read_vector_index(version / "passages.faiss")
@@ -246,6 +250,7 @@ def load_index(
         (passage_vectors.shape[0], counts["passages"], "passage vectors"),
         (passage_index.ntotal, counts["passages"], "passage index entries"),
         (sentence_vectors.shape[0], counts["sentences"], "sentence vectors"),
+        (window_vectors.shape[0], counts["sentences"], "window vectors"),
         (sentence_rows.shape[0], counts["sentences"], "sentence rows"),
         (title_vectors.shape[0], counts["documents"], "title vectors"),
         (sentence_index.ntotal, counts["sentences"], "sentence index entries"),
@@ -266,6 +271,7 @@ def load_index(
         passages,
         passage_vectors,
         sentence_vectors,
+        window_vectors,
         title_vectors,
         sentence_rows,
         passage_index,

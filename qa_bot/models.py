@@ -50,6 +50,14 @@ class Passage:
         """The text of each sentence of the passage."""
         return [self.text[s.start : s.end] for s in self.sentences]
 
+    def sentence_windows(self) -> list[str]:
+        """Each sentence with its neighbours in the passage (previous, itself, next).
+
+        A window lies inside its passage, so it is never longer than the passage's token budget.
+        """
+        texts = self.sentence_texts()
+        return [" ".join(texts[max(0, j - 1) : j + 2]) for j in range(len(texts))]
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -57,7 +65,8 @@ class Hit:
 
     ``score`` is the fused score used for ranking; ``dense`` the passage cosine, ``sentence``
     the best sentence cosine inside the passage, ``bm25`` the best sentence keyword score
-    normalised to 0..1, ``title`` the cosine of the article's headline. ``rank`` starts at 1.
+    normalised to 0..1, ``title`` the cosine of the article's headline, ``window`` the best
+    sentence window (a sentence with its neighbours) cosine. ``rank`` starts at 1.
     """
 
     passage: Passage
@@ -67,6 +76,7 @@ class Hit:
     bm25: float
     rank: int
     title: float = 0.0
+    window: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,11 @@ def test_sources_panel_highlights_each_cited_sentence_of_the_passage() -> None:
     assert 'href="#src-1-1"' in reply
     assert 'title="Moscow is wary of Trump because he is unpredictable.' in reply
     assert "Why these passages" in reply and "answered in 0.25 s" in reply
+    # Every component score of the hit is in the table, in the order of its header.
+    why = reply[reply.index("Why these passages") :]
+    assert "best window" in why and "headline" in why
+    cells = re.findall(r"<td class='num'>([\d.]+)</td>", why)
+    assert cells == ["1", "0.900", "0.800", "0.700", "0.000", "0.000", "0.600"]
 
 
 def test_abstention_says_no_evidence_and_shows_no_citations() -> None:

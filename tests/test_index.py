@@ -86,6 +86,28 @@ def test_vectors_of_reused_passages_equal_fresh_ones(
     store = load_index(index_dir, hash_embedder)
     fresh = hash_embedder.encode([p.text for p in store.passages])
     np.testing.assert_allclose(store.passage_vectors, fresh, atol=1e-6)
+    rows = [(int(i), int(j)) for i, j in store.sentence_rows]
+    sentences = [store.passages[i].sentence_texts()[j] for i, j in rows]
+    windows = [store.passages[i].sentence_windows()[j] for i, j in rows]
+    np.testing.assert_allclose(store.sentence_vectors, hash_embedder.encode(sentences), atol=1e-6)
+    np.testing.assert_allclose(store.window_vectors, hash_embedder.encode(windows), atol=1e-6)
+
+
+def test_editing_one_sentence_reembeds_only_it_and_the_windows_around_it(
+    tmp_path: Path, hash_embedder: HashEmbedder
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sentences = [f"Sentence number {n} is about topic {n} in the harbour." for n in range(6)]
+    (corpus / "a.txt").write_text("Harbour news\n\n" + " ".join(sentences) + "\n")
+    index_dir = tmp_path / "index"
+    build_index(corpus, index_dir, hash_embedder)
+    sentences[3] = "Sentence number 3 now says something else entirely about ferries."
+    (corpus / "a.txt").write_text("Harbour news\n\n" + " ".join(sentences) + "\n")
+    report = build_index(corpus, index_dir, hash_embedder)
+    assert report.status == "updated"
+    # The edited sentence and the three windows that contain it; nothing else.
+    assert report.embedded_sentences == 1 + 3
 
 
 def test_failed_build_leaves_previous_index_usable(small_corpus: Path, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import random
@@ -381,6 +382,18 @@ def _manifest(edit: Callable[[dict[str, Any]], Any]) -> Damage:
     return damage
 
 
+def _rows_dropped(rel: str) -> Damage:
+    """Drop the last row of an array and fix its checksum: only the counts can tell."""
+
+    def damage(version: Path) -> None:
+        path = version / rel
+        np.save(path, np.load(path)[:-1], allow_pickle=False)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        _manifest(lambda m: m["files"].update({rel: digest}))(version)
+
+    return damage
+
+
 def _pointer_to(data: bytes) -> Damage:
     return lambda version: (version.parent / "CURRENT").write_bytes(data)
 
@@ -422,6 +435,9 @@ DAMAGE: dict[str, tuple[Damage, tuple[str, ...]]] = {
     "passages-json-altered": (_flip("passages.json"), ("passages.json",)),
     "passage-vectors-truncated": (_truncate("passage_vectors.npy"), ("passage_vectors.npy",)),
     "sentence-vectors-altered": (_flip("sentence_vectors.npy"), ("sentence_vectors.npy",)),
+    "window-vectors-truncated": (_truncate("window_vectors.npy"), ("window_vectors.npy",)),
+    "window-vectors-deleted": (_delete("window_vectors.npy"), ("window_vectors.npy",)),
+    "window-vectors-row-dropped": (_rows_dropped("window_vectors.npy"), ("window vectors",)),
     "sentence-rows-truncated": (_truncate("sentences.npy"), ("sentences.npy",)),
     "passages-faiss-truncated": (_truncate("passages.faiss"), ("passages.faiss",)),
     "sentences-faiss-altered": (_flip("sentences.faiss"), ("sentences.faiss",)),
