@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa_bot.index import bm25_tokens
-from qa_bot.models import Answer, Citation, Hit
+from qa_bot.models import Answer, Citation, Hit, Passage
 from qa_bot.question_type import expected_kind, has_kind, missing_names
 
 if TYPE_CHECKING:
@@ -146,6 +146,31 @@ def _confidence(
     return confidence - settings.missing_name_penalty * len(missing_names(question, texts))
 
 
+# A sentence opening with one of these leans on the one before ("This has led to a cautious
+# approach from Moscow."): quoted alone it does not say what "this" is.
+_REFERS_BACK = re.compile(
+    r"^\W*(?:this|that|these|those|it|its|they|their|such|he|his|she|her)\b(?!\s*[,:;])",
+    re.IGNORECASE,
+)
+
+
+def _quote_span(
+    passage: Passage, index: int, quoted: set[tuple[str, int]]
+) -> tuple[int, int]:
+    """Where a chosen sentence's quote starts and ends in its passage.
+
+    A sentence that refers back is quoted with the sentence before it, when that one is in the
+    same paragraph and not quoted already.
+    """
+    span = passage.sentences[index]
+    if index > 0 and (passage.passage_id, index - 1) not in quoted:
+        before = passage.sentences[index - 1]
+        text = passage.text[span.start : span.end]
+        if _REFERS_BACK.match(text) and "\n" not in passage.text[before.start : span.start]:
+            return before.start, span.end
+    return span.start, span.end
+
+
 def compose_answer(
     question: str,
     query_vector: np.ndarray,
@@ -189,22 +214,24 @@ def compose_answer(
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
     parts: list[str] = []
+    quoted = {(c.hit.passage.passage_id, c.sentence_index) for c in chosen}
     for cand in chosen:
         passage = cand.hit.passage
         number = numbers.setdefault(passage.passage_id, len(numbers) + 1)
-        span = passage.sentences[cand.sentence_index]
+        start, end = _quote_span(passage, cand.sentence_index, quoted)
+        quote = passage.text[start:end]
         citations.append(
             Citation(
                 number=number,
                 passage_id=passage.passage_id,
                 doc_id=passage.doc_id,
                 title=passage.title,
-                quote=passage.text[span.start : span.end],
-                start=span.start,
-                end=span.end,
+                quote=quote,
+                start=start,
+                end=end,
             )
         )
-        parts.append(f"{cand.text} [{number}]")
+        parts.append(f"{' '.join(quote.split())} [{number}]")
     return Answer(
         question=question,
         text=" ".join(parts),
