@@ -154,9 +154,7 @@ _REFERS_BACK = re.compile(
 )
 
 
-def _quote_span(
-    passage: Passage, index: int, quoted: set[tuple[str, int]]
-) -> tuple[int, int]:
+def _quote_span(passage: Passage, index: int, quoted: set[tuple[str, int]]) -> tuple[int, int]:
     """Where a chosen sentence's quote starts and ends in its passage.
 
     A sentence that refers back is quoted with the sentence before it, when that one is in the

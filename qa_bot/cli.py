@@ -226,6 +226,13 @@ def chat(
 
 @cli.command(name="eval")
 @click.argument("questions", type=click.Path())
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    default=None,
+    type=click.Path(),
+    help="Build or update the index from this corpus folder first.",
+)
 @_index_dir_option
 @_model_option
 @click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
@@ -237,6 +244,7 @@ def chat(
 @click.option("--dense-only", is_flag=True, help="Baseline: dense passage retrieval only, no MMR.")
 def eval_(
     questions: str,
+    corpus_dir: str | None,
     index_dir: str,
     model: str | None,
     k: int,
@@ -262,7 +270,11 @@ def eval_(
         from qa_bot.bot import QABot
         from qa_bot.retrieval import DENSE_ONLY
 
-        bot = QABot.load(index_dir, model=model, retrieval=DENSE_ONLY if dense_only else None)
+        retrieval = DENSE_ONLY if dense_only else None
+        if corpus_dir is not None:
+            bot = QABot.from_corpus(corpus_dir, index_dir, model=model, retrieval=retrieval)
+        else:
+            bot = QABot.load(index_dir, model=model, retrieval=retrieval)
         report = evaluation.evaluate(bot, question_set, k=k)
         report = replace(report, config={**report.config, "dense_only": dense_only, "k": k})
         if out:

@@ -67,6 +67,25 @@ def test_index_and_ask_with_fake_model(small_corpus: Path, tmp_path: Path) -> No
     assert {"text", "citations", "hits", "abstained"} <= set(data)
 
 
+def test_eval_builds_the_index_from_a_corpus_first(small_corpus: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "b1", "question": "Why did Ohio beekeepers lose colonies?",
+                    "evidence": ["Researchers blame a parasitic mite"], "answerable": True})
+        + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    index_dir = str(tmp_path / "i")
+    runner = CliRunner()
+    args = ["eval", str(questions), "--index-dir", index_dir, "--model", "hash:512", "--json"]
+    missing = runner.invoke(cli, args)
+    assert missing.exit_code == 1 and "no index" in missing.output
+    result = runner.invoke(cli, [*args, "--corpus", str(small_corpus)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["totals"]["questions"] == 1 and report["totals"]["hit@5"] == 1.0
+
+
 def test_help_is_fast_and_does_not_import_torch() -> None:
     code = (
         "import sys\n"

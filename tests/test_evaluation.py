@@ -363,8 +363,9 @@ def test_check_targets() -> None:
         check_targets(report, {"hit@1": (">", 0.5)})
 
 
-def test_bundled_question_set_is_valid() -> None:
-    questions = load_questions(QUESTIONS)
+@pytest.mark.parametrize("path", [QUESTIONS, QUESTIONS.with_name("questions_heldout.jsonl")])
+def test_bundled_question_sets_are_valid(path: Path) -> None:
+    questions = load_questions(path)
     assert len(questions) >= 40
     assert len({q.id for q in questions}) == len(questions)
     assert sum(not q.answerable for q in questions) >= 6
