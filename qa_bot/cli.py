@@ -256,8 +256,9 @@ def eval_(
     """Evaluate retrieval and answers on a JSONL question set."""
     with _user_errors():
         from qa_bot import evaluation
+        from qa_bot.question_set import load_questions
 
-        question_set = evaluation.load_questions(questions)
+        question_set = load_questions(questions)
         old = None
         if compare:
             try:
