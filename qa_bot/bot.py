@@ -22,6 +22,7 @@ from qa_bot.index import (
     DocumentInfo,
     IndexSettings,
     IndexStore,
+    check_model,
     current_version,
     load_index,
     read_manifest,
@@ -139,10 +140,17 @@ class QABot:
             force=force,
             show_progress=show_progress,
         )
-        bot = cls.load(
-            index_dir, embedder=embedder, retrieval=retrieval, answering=answering,
-            generator=generator,
-        )  # fmt: skip
+        if report.store is not None:  # reused: verified by the build, only the model to check
+            check_model(report.store.path, report.store.manifest, embedder)
+            bot = cls(
+                report.store, embedder, index_dir=index_dir, retrieval=retrieval,
+                answering=answering, generator=generator,
+            )  # fmt: skip
+        else:
+            bot = cls.load(
+                index_dir, embedder=embedder, retrieval=retrieval, answering=answering,
+                generator=generator,
+            )  # fmt: skip
         bot.build_report = report
         return bot
 

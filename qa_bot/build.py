@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,9 @@ class BuildReport:
     """What a build did. ``status`` is ``"built"``, ``"updated"`` or ``"reused"``.
 
     ``embedded_sentences`` counts the short texts embedded: sentences, sentence windows and
-    headlines (each distinct text once; the rest came from the live index).
+    headlines (each distinct text once; the rest came from the live index). ``store`` is the
+    verified live index when it was reused (so a caller need not load and checksum it again),
+    else ``None``.
     """
 
     status: str
@@ -62,6 +64,7 @@ class BuildReport:
     embedded_sentences: int
     skipped: tuple[SkippedFile, ...]
     seconds: float
+    store: IndexStore | None = field(default=None, repr=False, compare=False)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -217,6 +220,7 @@ def build_index(
                 0,
                 corpus.skipped,
                 time.perf_counter() - started,
+                store=live,
             )
         embedder.warm_up()
         passage_cache, sentence_cache = (

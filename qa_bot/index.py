@@ -207,12 +207,7 @@ def load_index(
         )
     _verify_files(version, manifest)
     if embedder is not None:
-        try:
-            _verify_model(manifest, embedder, check_weights=verify_model)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise IndexCorruptError(
-                f"the manifest of {version} has a bad model entry: {exc}"
-            ) from exc
+        check_model(version, manifest, embedder, check_weights=verify_model)
     try:
         documents = {
             d["doc_id"]: DocumentInfo(d["doc_id"], d["title"], d["source_path"], d["metadata"])
@@ -295,6 +290,21 @@ def _verify_files(version: Path, manifest: dict[str, Any]) -> None:
             raise IndexCorruptError(f"index file {path} is missing")
         if _sha256_file(path) != expected:
             raise IndexCorruptError(f"index file {path} is damaged (checksum mismatch)")
+
+
+def check_model(
+    version: Path, manifest: dict[str, Any], embedder: Embedder, *, check_weights: bool = True
+) -> None:
+    """Check that ``embedder`` is the model the index version was built with.
+
+    Raises:
+        ModelMismatchError: another model id, dimension or (``check_weights``) other weights.
+        IndexCorruptError: the manifest's model entry is malformed.
+    """
+    try:
+        _verify_model(manifest, embedder, check_weights=check_weights)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"the manifest of {version} has a bad model entry: {exc}") from exc
 
 
 def _verify_model(manifest: dict[str, Any], embedder: Embedder, *, check_weights: bool) -> None:

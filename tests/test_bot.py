@@ -100,3 +100,28 @@ def test_threads_get_the_same_results(bot: QABot) -> None:
     for t in threads:
         t.join()
     assert results == expected
+
+
+def test_from_corpus_reusing_an_index_reads_and_checksums_it_once(
+    small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa_bot import bot as bot_module
+    from qa_bot import build as build_module
+
+    index_dir = tmp_path / "index"
+    QABot.from_corpus(small_corpus, index_dir, embedder=HashEmbedder(512))
+    loads: list[str] = []
+    for module in (bot_module, build_module):
+        real = module.load_index
+
+        def counted(*args: object, _real: object = real, **kwargs: object) -> object:
+            loads.append("load")
+            return _real(*args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(module, "load_index", counted)
+    bot = QABot.from_corpus(small_corpus, index_dir, embedder=HashEmbedder(512))
+    assert bot.build_report is not None and bot.build_report.status == "reused"
+    assert loads == ["load"]
+    assert (
+        bot.retrieve("How long does the tram take to the airport?")[0].passage.doc_id == "rail.md"
+    )
