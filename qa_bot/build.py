@@ -152,10 +152,14 @@ def _previous_vectors(
         return {}, {}
     by_passage = {p.passage_id: store.passage_vectors[i] for i, p in enumerate(store.passages)}
     by_text: dict[str, np.ndarray] = {}
+    texts: dict[int, tuple[list[str], list[str]]] = {}  # per passage, computed once
     for row, (p_idx, s_idx) in enumerate(store.sentence_rows):
-        passage = store.passages[int(p_idx)]
-        by_text[_text_key(passage.sentence_texts()[int(s_idx)])] = store.sentence_vectors[row]
-        by_text[_text_key(passage.sentence_windows()[int(s_idx)])] = store.window_vectors[row]
+        if int(p_idx) not in texts:
+            passage = store.passages[int(p_idx)]
+            texts[int(p_idx)] = (passage.sentence_texts(), passage.sentence_windows())
+        sentences, windows = texts[int(p_idx)]
+        by_text[_text_key(sentences[int(s_idx)])] = store.sentence_vectors[row]
+        by_text[_text_key(windows[int(s_idx)])] = store.window_vectors[row]
     for info, vector in zip(store.documents.values(), store.title_vectors, strict=True):
         by_text[_text_key(info.title)] = vector
     return by_passage, by_text
