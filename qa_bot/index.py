@@ -302,32 +302,28 @@ def check_model(
         IndexCorruptError: the manifest's model entry is malformed.
     """
     try:
-        _verify_model(manifest, embedder, check_weights=check_weights)
+        model = manifest["model"]
+        if model["id"] != embedder.model_id:
+            raise ModelMismatchError(
+                f"the index was built with model {model['id']!r}, not {embedder.model_id!r}; "
+                "rebuild it or load it with its own model"
+            )
+        if int(model["dimension"]) != int(embedder.dimension):
+            raise ModelMismatchError(
+                f"the index has dimension {model['dimension']}, the model {embedder.dimension}"
+            )
+        if check_weights:
+            expected = np.asarray(model["fingerprint"], dtype=np.float32)
+            actual = np.asarray(fingerprint(embedder), dtype=np.float32)
+            if expected.shape != actual.shape or float(np.max(np.abs(expected - actual))) > (
+                FINGERPRINT_TOLERANCE
+            ):
+                raise ModelMismatchError(
+                    f"the model {embedder.model_id!r} has other weights than the one that built "
+                    "the index (fingerprint differs); rebuild the index"
+                )
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexCorruptError(f"the manifest of {version} has a bad model entry: {exc}") from exc
-
-
-def _verify_model(manifest: dict[str, Any], embedder: Embedder, *, check_weights: bool) -> None:
-    model = manifest["model"]
-    if model["id"] != embedder.model_id:
-        raise ModelMismatchError(
-            f"the index was built with model {model['id']!r}, not {embedder.model_id!r}; "
-            "rebuild it or load it with its own model"
-        )
-    if int(model["dimension"]) != int(embedder.dimension):
-        raise ModelMismatchError(
-            f"the index has dimension {model['dimension']}, the model {embedder.dimension}"
-        )
-    if check_weights:
-        expected = np.asarray(model["fingerprint"], dtype=np.float32)
-        actual = np.asarray(fingerprint(embedder), dtype=np.float32)
-        if expected.shape != actual.shape or float(np.max(np.abs(expected - actual))) > (
-            FINGERPRINT_TOLERANCE
-        ):
-            raise ModelMismatchError(
-                f"the model {embedder.model_id!r} has other weights than the one that built "
-                "the index (fingerprint differs); rebuild the index"
-            )
 
 
 # The build side moved to qa_bot.build; these names stay importable from here. Lazy, because

@@ -116,10 +116,14 @@ class Retriever:
         """The row of a passage in the store."""
         return self._positions[passage_id]
 
+    def _rows(self, passage_index: int) -> slice:
+        """The rows of a passage's sentences (and their windows) in the store's arrays."""
+        start = int(self._sentence_start[passage_index])
+        return slice(start, start + int(self._sentence_count[passage_index]))
+
     def sentence_vectors(self, passage_index: int) -> np.ndarray:
         """The vectors of a passage's sentences, in sentence order."""
-        start = int(self._sentence_start[passage_index])
-        return self.store.sentence_vectors[start : start + int(self._sentence_count[passage_index])]
+        return self.store.sentence_vectors[self._rows(passage_index)]
 
     def embed(self, query: str) -> np.ndarray:
         """The query's vector."""
@@ -196,13 +200,12 @@ class Retriever:
             for name in ("sentence", "sentence_pair", "window", "window_pair")
         }
         for j, i in enumerate(ids):
-            start = int(self._sentence_start[i])
-            end = start + int(self._sentence_count[i])
+            rows = self._rows(int(i))
             for name, vectors in (
                 ("sentence", self.store.sentence_vectors),
                 ("window", self.store.window_vectors),
             ):
-                scores = np.sort(vectors[start:end] @ query_vector)
+                scores = np.sort(vectors[rows] @ query_vector)
                 if len(scores):
                     out[name][j] = scores[-1]
                     out[f"{name}_pair"][j] = scores[-2:].mean()
