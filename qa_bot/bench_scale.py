@@ -18,6 +18,10 @@ import numpy as np
 _T = TypeVar("_T")
 
 
+def _median(values: Sequence[float]) -> float:
+    return float(np.median(np.asarray(values, dtype=np.float64)))
+
+
 def _ms(seconds: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(seconds) * 1000.0, q))
 
