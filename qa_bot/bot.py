@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from qa_bot.index import (
 )
 from qa_bot.models import Answer, Hit, Passage
 from qa_bot.retrieval import RetrievalSettings, Retriever
+from qa_bot.spelling import Speller
 
 if TYPE_CHECKING:
     from qa_bot.generation import OpenAIGenerator
@@ -42,6 +44,13 @@ MAX_HISTORY_TURNS = 6
 class _State:
     store: IndexStore
     retriever: Retriever
+
+    @cached_property
+    def speller(self) -> Speller:
+        # Built on the first question, not on load: it reads every passage's words once.
+        return Speller(
+            [p.text for p in self.store.passages] + [p.title for p in self.store.passages]
+        )
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -110,6 +119,9 @@ class QABot:
         self.retrieval_settings = retrieval or RetrievalSettings()
         self.answer_settings = answering or AnswerSettings()
         self.max_question_chars = max_question_chars
+        # Misspelt question words are corrected to the articles' words (spelling.py); the
+        # answer's ``query`` shows what was searched. Set to False to search questions as typed.
+        self.correct_spelling = True
         self.build_report: BuildReport | None = None
         self._state = _State(store, Retriever(store, embedder, self.retrieval_settings))
 
@@ -207,7 +219,7 @@ class QABot:
 
     def retrieve(self, question: str, k: int = 5) -> list[Hit]:
         """The ``k`` passages that best match ``question``, best first."""
-        query = check_question(question, max_chars=self.max_question_chars)
+        query = self._spelled(check_question(question, max_chars=self.max_question_chars))
         return self._state.retriever.search(query, _check_k(k))
 
     def ask(self, question: str, k: int = 5) -> Answer:
@@ -240,6 +252,7 @@ class QABot:
             # Only recent turns can carry a subject, and each is bounded like a question.
             recent = [t[: self.max_question_chars] for t in list(history)[-MAX_HISTORY_TURNS:]]
             query = contextualize(question, recent)[: 2 * self.max_question_chars]
+        query = self._spelled(query)
         extractive = self._answer(question, query, k)
         if self.generator is None:
             yield extractive
@@ -250,6 +263,9 @@ class QABot:
             query, list(extractive.hits), generator=self.generator, embedder=self.embedder,
             fallback=extractive,
         )  # fmt: skip
+
+    def _spelled(self, query: str) -> str:
+        return self._state.speller.correct(query) if self.correct_spelling else query
 
     @staticmethod
     def _final(items: Iterator[str | Answer]) -> Answer:
