@@ -58,6 +58,7 @@ _STREAM_PAUSE = 0.04
 _MARKER = re.compile(r"\[(\d+)\]")
 # How the claim check marks a generated sentence no passage supports (qa_bot.claims).
 _UNSUPPORTED = "[?]"
+_ANY_MARKER = re.compile(r"\[(\d+)\]|" + re.escape(_UNSUPPORTED))
 UNSUPPORTED_NOTE = "not supported by the articles"
 GENERATED_NOTE = (
     "Written by a language model from the passages; every sentence was checked against them."
@@ -78,9 +79,12 @@ CSS = """
 .qa-meta, .qa-searched { font-size: .85em; color: var(--body-text-color-subdued); }
 .qa-nothing { font-size: 1rem; }
 .qa-why summary { cursor: pointer; font-size: .9em; padding-top: .3rem; }
-.qa-why table { border-collapse: collapse; font-size: .82em; width: 100%; margin-top: .3rem; }
-.qa-why th, .qa-why td { padding: .15rem .4rem; text-align: left;
+.qa-why-scroll { overflow-x: auto; margin-top: .3rem; }
+.qa-why table { border-collapse: collapse; font-size: .82em; width: 100%; }
+.qa-why th, .qa-why td { padding: .15rem .4rem; text-align: left; white-space: nowrap;
   border-bottom: 1px solid var(--border-color-primary); }
+.qa-why td.title { white-space: normal; overflow-wrap: normal; word-break: normal;
+  min-width: 11em; }
 .qa-why td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .qa-panel-title { font-size: 1.05rem; padding: .2rem 0; }
 #qa-sources { padding-right: .3rem; }
@@ -133,11 +137,11 @@ def _esc(text: str) -> str:
 
 
 def _source_line(doc_id: str, title: str, documents: Mapping[str, DocumentInfo]) -> str:
-    """The article title, outlet and date as escaped HTML."""
+    """The article title, outlet, author and date as escaped HTML (each one only if known)."""
     info = documents.get(doc_id)
     meta = info.metadata if info is not None else {}
     parts = [f"<b>{_esc(title or doc_id)}</b>"]
-    parts += [_esc(meta[key]) for key in ("outlet", "date") if meta.get(key)]
+    parts += [_esc(meta[key]) for key in ("outlet", "author", "date") if meta.get(key)]
     url = meta.get("url", "")
     # Only plain web links: a "javascript:" URL from a crafted article must never become a link.
     if re.match(r"https?://[^\s\"'<>]+$", url):
@@ -169,16 +173,31 @@ def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 
 def _cited_text(text: str, answer: Answer, turn: int) -> str:
-    """The answer text escaped; each known ``[n]`` links to its source, the quote as tooltip."""
+    """The answer text escaped; each known ``[n]`` links to its source, the quote as tooltip.
+
+    A marker is glued to the text before it, so it never wraps onto a line of its own: the
+    space before it is shown as a no-break space (and where there is none, a word joiner
+    stands between them). This is display only; ``answer.text`` keeps its plain spaces.
+    """
     quotes: dict[int, list[str]] = {}
     for citation in answer.citations:
         quotes.setdefault(citation.number, []).append(citation.quote)
     out: list[str] = []
     pos = 0
-    for match in _MARKER.finditer(text):
-        out.append(_esc(text[pos : match.start()]))
-        number = int(match.group(1))
-        if number in quotes:
+    for match in _ANY_MARKER.finditer(text):
+        before = text[pos : match.start()]
+        kept = before.rstrip()
+        out.append(_esc(kept))
+        if kept != before:
+            out.append("&nbsp;")
+        elif match.start() > 0:
+            out.append("&#8288;")  # Chromium may break "end.[2]" and "[1][2]" between the two
+        number = int(match.group(1)) if match.group(1) else None
+        if number is None:
+            out.append(
+                f'<span class="qa-unsupported" title="{UNSUPPORTED_NOTE}">[unsupported]</span>'
+            )
+        elif number in quotes:
             tip = _esc(" … ".join(quotes[number]))
             out.append(
                 f'<a class="qa-cite" href="#src-{turn}-{number}" title="{tip}">[{number}]</a>'
@@ -187,8 +206,7 @@ def _cited_text(text: str, answer: Answer, turn: int) -> str:
             out.append(_esc(match.group()))
         pos = match.end()
     out.append(_esc(text[pos:]))
-    unsupported = f'<span class="qa-unsupported" title="{UNSUPPORTED_NOTE}">[unsupported]</span>'
-    return "".join(out).replace(_esc(_UNSUPPORTED), unsupported)
+    return "".join(out)
 
 
 def _source_cards(answer: Answer, documents: Mapping[str, DocumentInfo], turn: int) -> str:
@@ -253,7 +271,7 @@ def _why(answer: Answer) -> str:
     for hit in answer.hits:
         number = cited.get(hit.passage.passage_id)
         rows.append(
-            f"<tr><td class='num'>{hit.rank}</td><td>{_esc(hit.passage.title)}</td>"
+            f"<tr><td class='num'>{hit.rank}</td><td class='title'>{_esc(hit.passage.title)}</td>"
             f"<td>{f'[{number}]' if number else ''}</td>"
             + "".join(
                 f"<td class='num'>{value:.3f}</td>"
@@ -265,9 +283,10 @@ def _why(answer: Answer) -> str:
         "<tr><th>#</th><th>article</th><th>cited</th><th>fused</th><th>dense</th>"
         "<th>best sentence</th><th>best window</th><th>headline</th><th>keyword (BM25)</th></tr>"
     )
+    # The table scrolls sideways in its own box rather than squeezing its cells when narrow.
     return (
         '<details class="qa-why"><summary>Why these passages</summary>'
-        f"<table>{head}{''.join(rows)}</table></details>"
+        f'<div class="qa-why-scroll"><table>{head}{"".join(rows)}</table></div></details>'
     )
 
 

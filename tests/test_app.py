@@ -255,3 +255,64 @@ def test_instructions_and_links_inside_a_passage_stay_plain_text() -> None:
     assert "[Read more](http://evil.example/phish)" in page
     assert 'href="http://evil' not in page and "href='http://evil" not in page
     assert "&lt;a href=&#x27;http://evil." in page and "&lt;/a&gt;" in page
+
+
+def test_source_cards_show_the_author_beside_the_outlet_when_known() -> None:
+    bot = FakeBot(_passage(EVIL_TEXT))
+    meta = bot.documents["evil.txt"].metadata
+    plain = _run(bot, "Why is Moscow wary of Trump?")[-1].panel()
+    assert "title</b> · Bad &lt;b&gt;News&lt;/b&gt;</div>" in plain  # no author: no empty slot
+    meta["author"] = "Jane <i>Doe</i>"
+    panel = _run(bot, "Why is Moscow wary of Trump?")[-1].panel()
+    assert "title</b> · Bad &lt;b&gt;News&lt;/b&gt; · Jane &lt;i&gt;Doe&lt;/i&gt;</div>" in panel
+    del meta["outlet"]
+    nearest = _run(bot, "What is the population of Brazil?")[-1].panel()
+    assert "title</b> · Jane &lt;i&gt;Doe&lt;/i&gt; · score 0.90</div>" in nearest
+
+
+def _css_rules() -> dict[str, str]:
+    rules: dict[str, str] = {}
+    for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", app.CSS):
+        for selector in selectors.split(","):
+            rules[selector.strip()] = rules.get(selector.strip(), "") + body
+    return rules
+
+
+def test_why_table_scrolls_sideways_and_never_breaks_headers_or_numbers() -> None:
+    reply = _last_reply(_run(FakeBot(_passage(EVIL_TEXT)), "Why is Moscow wary of Trump?")[-1])
+    assert re.search(r'<div class="qa-why-scroll"><table>.*</table></div></details>', reply)
+    rules = _css_rules()
+    assert "overflow-x: auto" in rules[".qa-why-scroll"]
+    assert "white-space: nowrap" in rules[".qa-why th"]
+    assert "white-space: nowrap" in rules[".qa-why td"]
+    # Only the article title wraps, at spaces, and never narrower than a few words.
+    assert "<td class='title'>Evil &lt;script&gt;" in reply
+    title = rules[".qa-why td.title"]
+    assert "white-space: normal" in title and "min-width" in title
+    assert "word-break: normal" in title
+
+
+def _shown_text(reply: str) -> str:
+    """The visible text of a reply's answer paragraph, glue characters turned back."""
+    paragraph = re.search(r'<p class="qa-text">(.*?)</p>', reply)
+    assert paragraph is not None
+    text = html.unescape(re.sub(r"<[^>]+>", "", paragraph.group(1)))
+    return text.replace("\N{NO-BREAK SPACE}", " ").replace("\N{WORD JOINER}", "")
+
+
+def test_citation_markers_never_wrap_away_from_their_sentence() -> None:
+    bot = FakeBot(_passage(EVIL_TEXT))
+    answer = bot.chat("Why is Moscow wary of Trump?")
+    assert answer.text.endswith("strike. [1]")  # the API keeps its plain space
+    states = _run(bot, "Why is Moscow wary of Trump?")
+    for reply in (_last_reply(states[1]), _last_reply(states[-1])):
+        assert not re.search(r"[ \t\n]<a class=\"qa-cite\"", reply)
+    reply = _last_reply(states[-1])
+    assert 'unpredictable.&nbsp;<a class="qa-cite"' in reply
+    assert 'strike.&nbsp;<a class="qa-cite"' in reply
+    assert _shown_text(reply) == answer.text
+    # Without a space "end.[1]" and "[1][1]" may still break: a word joiner holds them.
+    tight = replace(answer, text="Moscow is wary.[1][1] Putin owns a cat \n[?]", generated=True)
+    reply = app.render_answer(tight)
+    assert 'wary.&#8288;<a class="qa-cite"' in reply and '</a>&#8288;<a class="qa-cite"' in reply
+    assert 'cat&nbsp;<span class="qa-unsupported"' in reply
