@@ -94,6 +94,8 @@ def format_report(report: Report, targets: Mapping[str, tuple[str, float]] = TAR
             f"{r.ask_seconds * 1000:>8.1f}  {_shorten(r.question, 60)}"
         )
     for r in ordered:
+        if r.query:
+            lines.append(f"  {r.id}: searched for: {_shorten(r.query, 90)}")
         lines.extend(f"  {r.id}: {problem}" for problem in r.citation_problems)
         if r.answerable and r.relevant_passages == 0:
             lines.append(f"  {r.id}: no indexed passage holds the evidence")

@@ -1,7 +1,8 @@
 """Retrieval and answer metrics over a question set, reports and their JSON form.
 
 The evaluation talks only to a bot object with ``retrieve(question, k=...) -> list[Hit]``,
-``ask(question) -> Answer`` and, optionally, ``passages`` (every indexed passage). A retrieved
+``ask(question) -> Answer``, ``chat(question, history, k=...) -> Answer`` for follow-ups (questions
+with a history) and, optionally, ``passages`` (every indexed passage). A retrieved
 passage is relevant when its text contains one of the question's evidence strings after
 :func:`normalise`. Reading question sets is :mod:`qa_bot.question_set`; the report table and
 the comparison of two runs live in :mod:`qa_bot.eval_report`; both are re-exported here.
@@ -80,6 +81,7 @@ class QuestionResult:
     answer_text: str
     relevant_passages: int | None = None
     citation_problems: tuple[str, ...] = ()
+    query: str = ""  # what the bot searched, when not the question itself
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ def evaluate(
     config: Mapping[str, Any] | None = None,
 ) -> Report:
     """Run every question through ``bot.retrieve`` and ``bot.ask`` once and score the results.
+
+    A follow-up (a question with a ``history``) goes through ``bot.chat`` instead, twice like
+    the others: once with ``k`` for the retrieval metrics (its hits), once as users get it.
 
     nDCG@10 uses binary relevance (every passage holding the evidence counts); the ideal DCG
     assumes all relevant passages of the bot's collection (``bot.passages``) up front, or, when
@@ -133,12 +138,12 @@ def evaluate(
     retrieved: dict[str, Passage] = {}
     for number, question in enumerate(questions, start=1):
         started = time.perf_counter()
-        hits: list[Hit] = list(bot.retrieve(question.question, k=k))[:k]
-        retrieved_at = time.perf_counter()
-        if ask_k is None:
-            answer: Answer = bot.ask(question.question)
+        if question.history:
+            hits = list(bot.chat(question.question, question.history, k=k).hits)[:k]
         else:
-            answer = bot.ask(question.question, k=ask_k)
+            hits = list(bot.retrieve(question.question, k=k))[:k]
+        retrieved_at = time.perf_counter()
+        answer = _answer(bot, question, ask_k)
         answered_at = time.perf_counter()
         for hit in hits:
             retrieved.setdefault(hit.passage.passage_id, hit.passage)
@@ -165,6 +170,16 @@ def evaluate(
         **dict(config or {}),
     }
     return Report(tuple(results), _totals(results, passages), run)
+
+
+def _answer(bot: Any, question: Question, ask_k: int | None) -> Answer:
+    options = {} if ask_k is None else {"k": ask_k}
+    answer: Answer = (
+        bot.chat(question.question, question.history, **options)
+        if question.history
+        else bot.ask(question.question, **options)
+    )
+    return answer
 
 
 def _bot_passages(bot: Any) -> list[Passage] | None:
@@ -197,6 +212,7 @@ def _score(
         "retrieve_seconds": retrieve_seconds,
         "ask_seconds": ask_seconds,
         "answer_text": answer.text,
+        "query": answer.query if answer.query and answer.query != question.question else "",
     }
     if not question.answerable:
         return QuestionResult(

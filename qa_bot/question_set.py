@@ -1,8 +1,10 @@
 """Question sets: reading a JSONL file of questions with their evidence, and evidence matching.
 
 A line is ``{"id", "question", "evidence": [...], "answerable": true|false}`` (see
-../shared/DESIGN.md). A passage holds the evidence when its text contains one of the evidence
-strings after :func:`normalise` (case, whitespace, curly quotes and dashes folded).
+../shared/DESIGN.md), with an optional ``"history": [...]``: the user's earlier questions in the
+same chat, oldest first, for a follow-up that leans on them. A passage holds the evidence when
+its text contains one of the evidence strings after :func:`normalise` (case, whitespace, curly
+quotes and dashes folded).
 """
 
 from __future__ import annotations
@@ -32,12 +34,17 @@ class QuestionSetError(QABotError):
 
 @dataclass(frozen=True)
 class Question:
-    """One question of a question set; any one evidence string marks a relevant passage."""
+    """One question of a question set; any one evidence string marks a relevant passage.
+
+    ``history`` holds the earlier questions of a follow-up's chat (empty for a question asked
+    on its own).
+    """
 
     id: str
     question: str
     evidence: tuple[str, ...]
     answerable: bool
+    history: tuple[str, ...] = ()
 
 
 def normalise(text: str) -> str:
@@ -59,8 +66,9 @@ def has_evidence(text: str, evidence: Iterable[str]) -> bool:
 def load_questions(path: str | Path) -> list[Question]:
     """Read a JSONL question set.
 
-    Each non-blank line is ``{"id", "question", "evidence", "answerable"}``; other keys are
-    ignored. Answerable questions need at least one evidence string, unanswerable ones none.
+    Each non-blank line is ``{"id", "question", "evidence", "answerable"}`` with an optional
+    ``"history"`` (a list of earlier questions); other keys are ignored. Answerable questions
+    need at least one evidence string, unanswerable ones none.
 
     Raises:
         QuestionSetError: the file cannot be read or a line is malformed; the message names the
@@ -118,4 +126,13 @@ def _parse_question(data: object) -> Question:
         raise ValueError("answerable question has no evidence")
     if not data["answerable"] and evidence:
         raise ValueError("unanswerable question must have empty evidence")
-    return Question(data["id"], data["question"].strip(), tuple(evidence), data["answerable"])
+    history = data.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(h, str) and h.strip() for h in history):
+        raise ValueError("'history' must be a list of non-empty strings")
+    return Question(
+        data["id"],
+        data["question"].strip(),
+        tuple(evidence),
+        data["answerable"],
+        tuple(h.strip() for h in history),
+    )

@@ -6,6 +6,10 @@ answer evidence rate are still below their targets (issue 4 stays open), and for
 gate is the level reached now, so a regression fails CI while the gap stays visible in the
 printed report.
 
+followups.jsonl holds follow-ups (each with the earlier questions of its chat), a third of them
+topic switches; it too was written by a separate session from the articles alone, and is gated
+at the level first measured on it (no choice was tuned on it).
+
 questions_heldout.jsonl was written by a separate session from the articles alone, without
 running the bot or reading its code, and used only to check choices made on the first set (it
 is not a blind set any more, but nothing was fitted to it). It is harder: its hard unanswerable
@@ -29,6 +33,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DATA = Path(__file__).parent / "data"
 QUESTIONS = DATA / "questions.jsonl"
 HELDOUT = DATA / "questions_heldout.jsonl"
+FOLLOWUPS = DATA / "followups.jsonl"
 # Measured with the committed configuration (see the issue note), less one question's worth.
 FLOORS = {"hit@1": 0.81, "mrr@10": 0.87, "answer_evidence_rate": 0.75}
 HELDOUT_FLOORS = {
@@ -39,6 +44,19 @@ HELDOUT_FLOORS = {
     "citation_validity": (">=", 1.0),
     "false_abstention_rate": ("<=", 0.08),
     "abstention_accuracy": (">=", 0.37),
+}
+
+
+# followups.jsonl as first measured (hit@1 0.645, hit@5 0.935, MRR 0.765, answer evidence 0.645,
+# no false abstention), less one question; without the follow-up rewriting (each question asked
+# alone) it scores hit@5 0.806, answer evidence 0.419 and false abstentions 0.258.
+FOLLOWUP_FLOORS = {
+    "hit@1": (">=", 0.61),
+    "hit@5": (">=", 0.90),
+    "mrr@10": (">=", 0.73),
+    "answer_evidence_rate": (">=", 0.61),
+    "citation_validity": (">=", 1.0),
+    "false_abstention_rate": ("<=", 0.04),
 }
 
 
@@ -75,3 +93,8 @@ def test_eval_heldout_set_holds_its_level(seed_index: Path, tmp_path: Path) -> N
     report = _eval(HELDOUT, seed_index, tmp_path)
     assert check_targets(report, HELDOUT_FLOORS) == []
     assert report.totals["passage_words_median"] <= 150
+
+
+def test_eval_followup_set_holds_its_level(seed_index: Path, tmp_path: Path) -> None:
+    report = _eval(FOLLOWUPS, seed_index, tmp_path)
+    assert check_targets(report, FOLLOWUP_FLOORS) == []

@@ -91,6 +91,18 @@ class FakeBot:
             question, text, tuple(s.citations), tuple(self._hits(question)), s.abstained, 0.5
         )
 
+    def chat(self, question: str, history: Sequence[str], *, k: int | None = None) -> Answer:
+        """A follow-up is scripted under "question | last earlier question"."""
+        key = f"{question} | {history[-1]}"
+        self.calls.append(("chat", key, k))
+        s = self.scripts[key]
+        hits = self._hits(key)[:k] if k is not None else self._hits(key)
+        text = " ".join(f"{c.quote} [{c.number}]" for c in s.citations)
+        return Answer(
+            question, text, tuple(s.citations), tuple(hits), s.abstained, 0.5,
+            query=f"{question} (Moscow)",
+        )  # fmt: skip
+
 
 QSET = [
     Question("q1", "brave?", ('Trump\'s "brave attitude"',), True),
@@ -198,6 +210,26 @@ def test_calls_each_method_once_and_passes_k() -> None:
     assert report.results[0].first_hit_rank == 1 and report.config["k"] == 2
     with pytest.raises(ValueError, match="k must be greater than 0"):
         evaluate(bot, QSET, k=0)
+
+
+def test_follow_ups_go_through_chat_with_their_history() -> None:
+    follow_up = Question("f1", "why?", ("wary of his unpredictability",), True, ("wary?",))
+    scripts = {
+        **BASE,
+        "why? | wary?": Script(["B", "E"], [_cite(1, "B", "WARY of his\nunpredictability")]),
+    }
+    bot = FakeBot(scripts)
+    report = evaluate(bot, [QSET[0], follow_up], k=2)
+    assert bot.calls == [
+        ("retrieve", "brave?", 2),
+        ("ask", "brave?", None),
+        ("chat", "why? | wary?", 2),
+        ("chat", "why? | wary?", None),
+    ]
+    result = report.results[1]
+    assert result.first_hit_rank == 1 and result.answer_has_evidence
+    assert result.query == "why? (Moscow)" and report.results[0].query == ""
+    assert "f1: searched for: why? (Moscow)" in format_report(report)
 
 
 def test_without_bot_passages_uses_retrieved_ones() -> None:

@@ -41,10 +41,15 @@ GOOD = '{"id": "a", "question": "Who?", "evidence": ["x y"], "answerable": true}
 
 def test_load_questions_reads_good_lines_and_skips_blank_ones(tmp_path: Path) -> None:
     extra = '{"id": "b", "question": " Why? ", "evidence": [], "answerable": false, "note": 1}'
-    path = _write(tmp_path, GOOD, "", "   ", extra)
+    follow_up = (
+        '{"id": "c", "question": "And he?", "evidence": ["z"], "answerable": true, '
+        '"history": [" Who is Putin? ", "Why?"]}'
+    )
+    path = _write(tmp_path, GOOD, "", "   ", extra, follow_up)
     assert load_questions(path) == [
         Question("a", "Who?", ("x y",), True),
         Question("b", "Why?", (), False),
+        Question("c", "And he?", ("z",), True, ("Who is Putin?", "Why?")),
     ]
 
 
@@ -71,6 +76,14 @@ def test_load_questions_reads_good_lines_and_skips_blank_ones(tmp_path: Path) ->
         ('{"id": "b", "question": "Q", "evidence": [""], "answerable": true}', "non-empty strings"),
         ('{"id": "b", "question": "Q", "evidence": ["x"], "answerable": false}', "must have empty"),
         ('{"id": "a", "question": "Q", "evidence": ["x"], "answerable": true}', "duplicate id 'a'"),
+        (
+            '{"id": "b", "question": "Q", "evidence": ["x"], "answerable": true, "history": "Q0"}',
+            "'history' must be a list of non-empty strings",
+        ),
+        (
+            '{"id": "b", "question": "Q", "evidence": ["x"], "answerable": true, "history": [""]}',
+            "'history' must be a list of non-empty strings",
+        ),
     ],
 )
 def test_malformed_question_file_names_the_line(tmp_path: Path, line: str, message: str) -> None:
@@ -89,21 +102,35 @@ def test_missing_or_empty_question_file(tmp_path: Path) -> None:
         load_questions(_write(tmp_path, "", ""))
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, QUESTIONS.with_name("questions_heldout.jsonl")])
-def test_bundled_question_sets_are_valid(path: Path) -> None:
+@pytest.mark.parametrize(
+    ("path", "size", "unanswerable", "per_article", "follow_ups"),
+    [
+        (QUESTIONS, 40, 6, 6, False),
+        (QUESTIONS.with_name("questions_heldout.jsonl"), 40, 6, 6, False),
+        (QUESTIONS.with_name("followups.jsonl"), 36, 5, 5, True),
+    ],
+)
+def test_bundled_question_sets_are_valid(
+    path: Path, size: int, unanswerable: int, per_article: int, follow_ups: bool
+) -> None:
     questions = load_questions(path)
-    assert len(questions) >= 40
+    assert len(questions) >= size
     assert len({q.id for q in questions}) == len(questions)
-    assert sum(not q.answerable for q in questions) >= 6
+    assert sum(not q.answerable for q in questions) >= unanswerable
+    assert (
+        all(1 <= len(q.history) <= 3 for q in questions)
+        if follow_ups
+        else not any(q.history for q in questions)
+    )
     raw = {p.name: " ".join(p.read_text(encoding="utf-8").split()) for p in CORPUS.glob("*.txt")}
     assert len(raw) == 5
-    per_article = dict.fromkeys(raw, 0)
+    covered = dict.fromkeys(raw, 0)
     for q in questions:
         for name, text in raw.items():
-            per_article[name] += any(e in text for e in q.evidence)
+            covered[name] += any(e in text for e in q.evidence)
         for e in q.evidence:
             assert 5 <= len(e.split()) <= 15, (q.id, e)
             # verbatim (curly quotes included), not merely equal after folding
             assert any(e in text for text in raw.values()), (q.id, e)
             assert any(has_evidence(text, [e]) for text in raw.values()), (q.id, e)
-    assert min(per_article.values()) >= 6, per_article
+    assert min(covered.values()) >= per_article, covered
