@@ -1,11 +1,11 @@
 """The browser chat (Gradio): cited answers, a sources panel with highlighted quotes, follow-ups.
 
-Safety: every piece of article, passage and question text is HTML-escaped here before it
-reaches the page, and the chat renders its messages as (sanitised) HTML, never as Markdown, so
-an article holding ``<script>`` or ``![x](http://…)`` shows as text, runs nothing and loads
-nothing. The server binds 127.0.0.1 by default, never opens a share link, serves no files
-(no file components, no ``allowed_paths``; the corpus and index folders are blocked on top) and
-sends no telemetry.
+Safety: every piece of article, passage and question text is HTML-escaped before it reaches
+the page (answers and sources by ``qa_bot.chat_html``, questions and errors here), and the chat
+renders its messages as (sanitised) HTML, never as Markdown, so an article holding ``<script>``
+or ``![x](http://…)`` shows as text, runs nothing and loads nothing. The server binds 127.0.0.1
+by default, never opens a share link, serves no files (no file components, no ``allowed_paths``;
+the corpus and index folders are blocked on top) and sends no telemetry.
 
 Thread-safety: one ``QABot`` serves every session; its ``chat`` may run in several threads at
 once. Each browser session keeps its own conversation in ``gr.State``.
@@ -13,7 +13,6 @@ once. Each browser session keeps its own conversation in ``gr.State``.
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import time
@@ -24,14 +23,23 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import gradio as gr
 
+from qa_bot.chat_html import (
+    GENERATED_NOTE,
+    NEAREST,
+    NO_EVIDENCE,
+    esc,
+    render_answer,
+    render_sources,
+)
 from qa_bot.errors import QABotError
 
 if TYPE_CHECKING:
     from qa_bot.index import DocumentInfo
-    from qa_bot.models import Answer, Citation, Hit
+    from qa_bot.models import Answer
 
-__all__ = ["EXAMPLES", "NO_EVIDENCE", "Session", "build_app", "launch", "render_answer",
-           "render_sources", "respond"]  # fmt: skip
+# The rendering of an answer and its texts live in qa_bot.chat_html; re-exported here.
+__all__ = ["EXAMPLES", "GENERATED_NOTE", "NEAREST", "NO_EVIDENCE", "Session", "build_app", "launch",
+           "render_answer", "render_sources", "respond"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +50,7 @@ EXAMPLES = (
     "How did the Kremlin react to Trump's election?",
     "What did Putin say about Trump at Valdai?",
 )
-NO_EVIDENCE = "The articles hold no answer to this question."
 SEARCHING = "Searching the articles…"
-NEAREST = "Nearest passages (not an answer)"
 PANEL_EMPTY = "The passages each answer quotes appear here, the quoted sentences highlighted."
 _PANEL_TURNS = 10
 # The newest sources go on top; a jump to an older [n] may have scrolled the panel down.
@@ -56,13 +62,6 @@ watch('value', () => {
 # A short pause between streamed sentences so the answer visibly builds up.
 _STREAM_PAUSE = 0.04
 _MARKER = re.compile(r"\[(\d+)\]")
-# How the claim check marks a generated sentence no passage supports (qa_bot.claims).
-_UNSUPPORTED = "[?]"
-_ANY_MARKER = re.compile(r"\[(\d+)\]|" + re.escape(_UNSUPPORTED))
-UNSUPPORTED_NOTE = "not supported by the articles"
-GENERATED_NOTE = (
-    "Written by a language model from the passages; every sentence was checked against them."
-)
 
 CSS = """
 .qa-header h1 { margin: 0 0 .2rem 0; font-size: 1.6rem; }
@@ -132,199 +131,6 @@ class ChatBot(Protocol):
     ) -> Iterator[str | Answer]: ...
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def _source_line(doc_id: str, title: str, documents: Mapping[str, DocumentInfo]) -> str:
-    """The article title, outlet, author and date as escaped HTML (each one only if known)."""
-    info = documents.get(doc_id)
-    meta = info.metadata if info is not None else {}
-    parts = [f"<b>{_esc(title or doc_id)}</b>"]
-    parts += [_esc(meta[key]) for key in ("outlet", "author", "date") if meta.get(key)]
-    url = meta.get("url", "")
-    # Only plain web links: a "javascript:" URL from a crafted article must never become a link.
-    if re.match(r"https?://[^\s\"'<>]+$", url):
-        parts.append(f'<a href="{_esc(url)}" target="_blank" rel="noopener noreferrer">link</a>')
-    return " · ".join(parts)
-
-
-def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """``text`` escaped, with the given character spans wrapped in ``<mark>``.
-
-    Overlapping or touching spans are merged; spans outside the text are clipped.
-    """
-    merged: list[list[int]] = []
-    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans):
-        if start >= end:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    out: list[str] = []
-    pos = 0
-    for start, end in merged:
-        out.append(_esc(text[pos:start]))
-        out.append(f"<mark>{_esc(text[start:end])}</mark>")
-        pos = end
-    out.append(_esc(text[pos:]))
-    return "".join(out)
-
-
-def _cited_text(text: str, answer: Answer, turn: int) -> str:
-    """The answer text escaped; each known ``[n]`` links to its source, the quote as tooltip.
-
-    A marker is glued to the text before it, so it never wraps onto a line of its own: the
-    space before it is shown as a no-break space (and where there is none, a word joiner
-    stands between them). This is display only; ``answer.text`` keeps its plain spaces.
-    """
-    quotes: dict[int, list[str]] = {}
-    for citation in answer.citations:
-        quotes.setdefault(citation.number, []).append(citation.quote)
-    out: list[str] = []
-    pos = 0
-    for match in _ANY_MARKER.finditer(text):
-        before = text[pos : match.start()]
-        kept = before.rstrip()
-        out.append(_esc(kept))
-        if kept != before:
-            out.append("&nbsp;")
-        elif match.start() > 0:
-            out.append("&#8288;")  # Chromium may break "end.[2]" and "[1][2]" between the two
-        number = int(match.group(1)) if match.group(1) else None
-        if number is None:
-            out.append(
-                f'<span class="qa-unsupported" title="{UNSUPPORTED_NOTE}">[unsupported]</span>'
-            )
-        elif number in quotes:
-            tip = _esc(" … ".join(quotes[number]))
-            out.append(
-                f'<a class="qa-cite" href="#src-{turn}-{number}" title="{tip}">[{number}]</a>'
-            )
-        else:
-            out.append(_esc(match.group()))
-        pos = match.end()
-    out.append(_esc(text[pos:]))
-    return "".join(out)
-
-
-def _source_cards(answer: Answer, documents: Mapping[str, DocumentInfo], turn: int) -> str:
-    passages = {hit.passage.passage_id: hit.passage for hit in answer.hits}
-    by_number: dict[int, list[Citation]] = {}
-    for citation in answer.citations:
-        by_number.setdefault(citation.number, []).append(citation)
-    cards: list[str] = []
-    for number, citations in sorted(by_number.items()):
-        first = citations[0]
-        passage = passages.get(first.passage_id)
-        if passage is not None:
-            spans = []
-            for c in citations:
-                start = c.start
-                # A quote must match its span; should it ever not, find it rather than mis-mark.
-                if passage.text[c.start : c.end] != c.quote:
-                    start = passage.text.find(c.quote) if c.quote else -1
-                if start >= 0:
-                    spans.append((start, start + len(c.quote)))
-            body = highlight(passage.text, spans)
-        else:
-            body = " … ".join(f"<mark>{_esc(c.quote)}</mark>" for c in citations)
-        cards.append(
-            f'<div class="qa-source" id="src-{turn}-{number}">'
-            f'<div class="qa-source-head">[{number}] '
-            f"{_source_line(first.doc_id, first.title, documents)}</div>"
-            f'<div class="qa-passage">{body}</div></div>'
-        )
-    return "".join(cards)
-
-
-def _nearest_cards(hits: Sequence[Hit], documents: Mapping[str, DocumentInfo]) -> str:
-    return "".join(
-        f'<div class="qa-source qa-nearest"><div class="qa-source-head">'
-        f"{_source_line(hit.passage.doc_id, hit.passage.title, documents)} · "
-        f"score {hit.score:.2f}</div>"
-        f'<div class="qa-passage">{_esc(hit.passage.text)}</div></div>'
-        for hit in hits[:3]
-    )
-
-
-def render_sources(answer: Answer, documents: Mapping[str, DocumentInfo], *, turn: int = 0) -> str:
-    """The sources panel block of one answer; all corpus and question text is escaped.
-
-    For an answer: each citation number with its article and the passage, quoted sentences in
-    ``<mark>``. For an abstention: the nearest passages, labelled as not an answer.
-    """
-    head = f'<div class="qa-turn"><div class="qa-turn-q">{_esc(answer.question)}</div>'
-    if answer.abstained:
-        return (
-            f'{head}<div class="qa-nearest-label">{_esc(NEAREST)}</div>'
-            f"{_nearest_cards(answer.hits, documents)}</div>"
-        )
-    return f"{head}{_source_cards(answer, documents, turn)}</div>"
-
-
-def _why(answer: Answer) -> str:
-    """The component scores of every retrieved passage, as a table."""
-    cited = {c.passage_id: c.number for c in answer.citations}
-    rows = []
-    for hit in answer.hits:
-        number = cited.get(hit.passage.passage_id)
-        rows.append(
-            f"<tr><td class='num'>{hit.rank}</td><td class='title'>{_esc(hit.passage.title)}</td>"
-            f"<td>{f'[{number}]' if number else ''}</td>"
-            + "".join(
-                f"<td class='num'>{value:.3f}</td>"
-                for value in (hit.score, hit.dense, hit.sentence, hit.window, hit.title, hit.bm25)
-            )
-            + "</tr>"
-        )
-    head = (
-        "<tr><th>#</th><th>article</th><th>cited</th><th>fused</th><th>dense</th>"
-        "<th>best sentence</th><th>best window</th><th>headline</th><th>keyword (BM25)</th></tr>"
-    )
-    # The table scrolls sideways in its own box rather than squeezing its cells when narrow.
-    return (
-        '<details class="qa-why"><summary>Why these passages</summary>'
-        f'<div class="qa-why-scroll"><table>{head}{"".join(rows)}</table></div></details>'
-    )
-
-
-def render_answer(
-    answer: Answer, *, turn: int = 0, text: str | None = None, final: bool = True
-) -> str:
-    """An answer as the HTML of one chat message; all corpus and question text is escaped.
-
-    Args:
-        answer: The bot's answer.
-        turn: The turn number, which keeps the ``#src-…`` anchors of different turns apart.
-        text: Show only this prefix of ``answer.text`` (while streaming).
-        final: Whether to add the score table and the timing.
-
-    Returns:
-        The message HTML.
-    """
-    parts = ['<div class="qa-answer">']
-    if answer.query and answer.query != answer.question:
-        parts.append(f'<p class="qa-searched">Searched for: {_esc(answer.query)}</p>')
-    if answer.abstained:
-        parts.append(f'<p class="qa-nothing">{_esc(NO_EVIDENCE)}</p>')
-        parts.append(f'<p class="qa-meta">{_esc(NEAREST)} are shown under Sources.</p>')
-    else:
-        shown = answer.text if text is None else text
-        parts.append(f'<p class="qa-text">{_cited_text(shown, answer, turn)}</p>')
-        if answer.generated:
-            parts.append(f'<p class="qa-meta">{_esc(GENERATED_NOTE)}</p>')
-    if final:
-        if not answer.abstained:
-            parts.append(_why(answer))
-        seconds = answer.timings.get("total")
-        if seconds is not None:
-            parts.append(f'<p class="qa-meta qa-time">answered in {seconds:.2f} s</p>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
 def _stream_cuts(text: str) -> list[str]:
     """Growing prefixes of ``text``, each ending after a ``[n]`` marker (one per sentence)."""
     cuts = [text[: m.end()] for m in _MARKER.finditer(text)]
@@ -346,7 +152,7 @@ class Session:
     def panel(self) -> str:
         """The sources panel HTML."""
         if not self.sources:
-            return f'<p class="qa-empty">{_esc(PANEL_EMPTY)}</p>'
+            return f'<p class="qa-empty">{esc(PANEL_EMPTY)}</p>'
         return "".join(self.sources)
 
 
@@ -361,13 +167,13 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
     if not question:
         yield session, ""
         return
-    user = {"role": "user", "content": _esc(question)}
+    user = {"role": "user", "content": esc(question)}
     if len(question) > bot.max_question_chars:
         limit = f"The question is {len(question)} characters long; the limit is "
         limit += f"{bot.max_question_chars}."
-        yield _say(session, user, f'<p class="qa-nothing qa-error">{_esc(limit)}</p>'), question
+        yield _say(session, user, f'<p class="qa-nothing qa-error">{esc(limit)}</p>'), question
         return
-    yield _say(session, user, f'<p class="qa-status">{_esc(SEARCHING)}</p>'), ""
+    yield _say(session, user, f'<p class="qa-status">{esc(SEARCHING)}</p>'), ""
     answer: Answer | None = None
     draft = ""
     try:
@@ -376,12 +182,12 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
         for item in bot.stream(question, history=list(session.questions)):
             if isinstance(item, str):
                 draft += item
-                yield _say(session, user, f'<p class="qa-status">{_esc(draft)}</p>'), ""
+                yield _say(session, user, f'<p class="qa-status">{esc(draft)}</p>'), ""
             else:
                 answer = item
         assert answer is not None
     except QABotError as exc:
-        yield _say(session, user, f'<p class="qa-nothing qa-error">{_esc(str(exc))}</p>'), ""
+        yield _say(session, user, f'<p class="qa-nothing qa-error">{esc(str(exc))}</p>'), ""
         return
     except Exception:
         log.exception("answering %r failed", question)
@@ -404,11 +210,11 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
 def _header(bot: ChatBot) -> str:
     docs = sorted(bot.documents.values(), key=lambda d: d.title.lower())
     items = "".join(
-        "<li>" + _esc(" — ".join(filter(None, (d.title, d.metadata.get("outlet"))))) + "</li>"
+        "<li>" + esc(" — ".join(filter(None, (d.title, d.metadata.get("outlet"))))) + "</li>"
         for d in docs
     )
     return (
-        f'<div class="qa-header"><h1>{_esc(TITLE)}</h1>'
+        f'<div class="qa-header"><h1>{esc(TITLE)}</h1>'
         "<p>Answers are sentences quoted from the articles, each with its [n] source; "
         "hover a number for the quote, click it to jump to the passage. "
         "Everything runs on this machine.</p>"

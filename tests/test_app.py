@@ -1,4 +1,7 @@
-"""The Gradio app's rendering and handler, against a small fake bot (no model, no browser)."""
+"""The Gradio app's rendering and handler, against a small fake bot (no model, no browser).
+
+The HTML helpers on their own are tested in test_chat_html.py.
+"""
 
 from __future__ import annotations
 
@@ -136,20 +139,6 @@ def test_answer_and_sources_escape_scripts_images_and_markdown() -> None:
     assert "![x](http://evil.example/x.png)" in page
     assert "Why &lt;b&gt;so&lt;/b&gt;? ![q](http://e.x/q.png)" in page
     assert "javascript:" not in page  # an unsafe URL is not turned into a link
-
-
-def test_highlight_marks_exactly_the_quoted_sentence() -> None:
-    text = "First one here. Second <b>one</b> & more. Third one."
-    spans = _sentences(text)
-    html = app.highlight(text, [(spans[1].start, spans[1].end)])
-    assert re.findall(r"<mark>(.*?)</mark>", html) == [" Second &lt;b&gt;one&lt;/b&gt; &amp; more."]
-    assert html.startswith("First one here.<mark>")
-    assert html.endswith("</mark> Third one.")
-
-
-def test_highlight_merges_and_clips_spans() -> None:
-    assert app.highlight("abcdef", [(1, 3), (2, 4), (5, 99)]) == "a<mark>bcd</mark>e<mark>f</mark>"
-    assert app.highlight("abc", []) == "abc"
 
 
 def test_sources_panel_highlights_each_cited_sentence_of_the_passage() -> None:
