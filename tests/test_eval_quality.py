@@ -2,9 +2,9 @@
 
 questions.jsonl is the set the engine was developed on. The issue's targets
 (qa_bot.evaluation.TARGETS) are enforced where the engine meets them; hit@1, MRR@10 and the
-answer evidence rate are still below their targets (issue 4 stays open), and for those the
-gate is the level reached now, so a regression fails CI while the gap stays visible in the
-printed report.
+answer evidence rate are still below their targets (issue 4: they need a reranker), and for
+those the gate is the level reached now, so a regression fails CI while the gap stays visible in
+the printed report.
 
 followups.jsonl holds follow-ups (each with the earlier questions of its chat), a third of them
 topic switches; it too was written by a separate session from the articles alone, and is gated
