@@ -205,8 +205,8 @@ def render_answer(
         The message HTML.
     """
     parts = ['<div class="qa-answer">']
-    if answer.query and answer.query != answer.question:
-        parts.append(f'<p class="qa-searched">Searched for: {esc(answer.query)}</p>')
+    if answer.rewritten_query:
+        parts.append(f'<p class="qa-searched">Searched for: {esc(answer.rewritten_query)}</p>')
     if answer.abstained:
         parts.append(f'<p class="qa-nothing">{esc(NO_EVIDENCE)}</p>')
         parts.append(f'<p class="qa-meta">{esc(NEAREST)} are shown under Sources.</p>')

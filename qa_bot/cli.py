@@ -138,8 +138,8 @@ def _load_bot(index_dir: str, model: str | None, generator: Any = None) -> QABot
 def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
     """The answer and its numbered sources as terminal text."""
     lines = [answer.text, ""]
-    if answer.query and answer.query != answer.question:
-        lines.insert(0, f"(searched: {answer.query})")
+    if answer.rewritten_query:
+        lines.insert(0, f"(searched: {answer.rewritten_query})")
     if answer.abstained:
         lines.append("Nearest passages:")
         for hit in answer.hits[:3]:

@@ -212,7 +212,7 @@ def _score(
         "retrieve_seconds": retrieve_seconds,
         "ask_seconds": ask_seconds,
         "answer_text": answer.text,
-        "query": answer.query if answer.query and answer.query != question.question else "",
+        "query": answer.rewritten_query,
     }
     if not question.answerable:
         return QuestionResult(

@@ -97,8 +97,8 @@ class Citation:
 class Answer:
     """An answer to one question.
 
-    ``query`` is what was actually searched (differs from ``question`` for follow-ups).
-    ``timings`` maps a stage name to seconds.
+    ``query`` is what was actually searched (differs from ``question`` for follow-ups and
+    corrected typos). ``timings`` maps a stage name to seconds.
     """
 
     question: str
@@ -110,6 +110,11 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     query: str = ""
     generated: bool = False
+
+    @property
+    def rewritten_query(self) -> str:
+        """What was searched when it is not the question as asked, else ``""``."""
+        return self.query if self.query and self.query != self.question else ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the answer (passages included in the hits)."""
