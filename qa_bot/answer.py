@@ -16,16 +16,21 @@ someone the articles never name is not answered with a quote about someone else.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa_bot.index import bm25_tokens
+from qa_bot.answer_type import expected_entities, has_new_entity
 from qa_bot.models import Answer, Citation, Hit, Passage
 from qa_bot.question_type import expected_kind, has_kind, missing_names
 
+from qa_bot.reading import ReaderSettings, rerank_hits, sentence_probabilities
+
 if TYPE_CHECKING:
+    from qa_bot.reader.model import Reader
     from qa_bot.retrieval import Retriever
 
 NO_ANSWER = (
@@ -58,6 +63,7 @@ class AnswerSettings:
     rank_penalty: float = 0.01
     missing_name_penalty: float = 0.1
     missing_kind_penalty: float = 0.2
+    missing_entity_penalty: float = 0.2
     min_words: int = 5
     duplicate_similarity: float = 0.9
 
@@ -70,13 +76,14 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
     hit: Hit
     sentence_index: int
     text: str
     score: float  # for choosing and ordering sentences
     evidence: float  # for abstaining: cosine plus keyword bonus
     vector: np.ndarray
+    prob: float | None = None  # the reader's probability that it answers, when read
 
 
 def _is_heading(text: str) -> bool:
@@ -89,10 +96,10 @@ def score_sentences(
     hits: list[Hit],
     retriever: Retriever,
     settings: AnswerSettings,
-) -> list[_Candidate]:
+) -> list[Candidate]:
     """Every usable sentence of the top hits with its evidence score, best first."""
     query_terms = set(bm25_tokens([question])[0])
-    out: list[_Candidate] = []
+    out: list[Candidate] = []
     for hit in hits[: settings.hits_considered]:
         position = retriever.position(hit.passage.passage_id)
         cosines = retriever.sentence_scores(position, query_vector)
@@ -110,14 +117,48 @@ def score_sentences(
                 + settings.neighbour_weight * max(neighbours, default=float(cosines[j]))
                 - settings.rank_penalty * (hit.rank - 1)
             )
-            out.append(_Candidate(hit, j, text, score, evidence, vectors[j]))
+            out.append(Candidate(hit, j, text, score, evidence, vectors[j]))
     out.sort(key=lambda c: (-c.score, c.hit.rank, c.sentence_index))
     return out
 
 
+def read_hits(
+    query: str,
+    query_vector: np.ndarray,
+    hits: list[Hit],
+    retriever: Retriever,
+    reader: Reader,
+    settings: AnswerSettings,
+    reader_settings: ReaderSettings,
+) -> tuple[list[Hit], list[Candidate]]:
+    """The reader over the best hits: hits reranked, and their read candidates best first.
+
+    The sentences of the best ``reader_settings.passages`` hits are scored as without a reader,
+    the best ``reader_settings.candidates`` of them read (qa_bot/reading.py), and each read
+    candidate's score becomes its bi-encoder score plus ``sentence_weight`` x its probability.
+    """
+    rs = reader_settings
+    pool = score_sentences(
+        query, query_vector, hits, retriever, replace(settings, hits_considered=rs.passages)
+    )[: rs.candidates]
+    probs = sentence_probabilities(
+        query, [(c.hit.passage, c.sentence_index) for c in pool], reader
+    )
+    read = [
+        replace(c, prob=float(p), score=c.score + rs.sentence_weight * float(p))
+        for c, p in zip(pool, probs, strict=True)
+    ]
+    read.sort(key=lambda c: (-c.score, c.hit.rank, c.sentence_index))
+    best: dict[str, float] = {}
+    for cand in read:
+        pid = cand.hit.passage.passage_id
+        best[pid] = max(best.get(pid, 0.0), cand.prob or 0.0)
+    return rerank_hits(hits, best, rs.passage_weight), read
+
+
 def _confidence(
     question: str,
-    candidates: list[_Candidate],
+    candidates: list[Candidate],
     retriever: Retriever,
     settings: AnswerSettings,
 ) -> float:
@@ -140,6 +181,11 @@ def _confidence(
             (c.evidence for c in candidates if has_kind(c.text, kind, question)), default=0.0
         )
         confidence = max(of_kind, confidence - settings.missing_kind_penalty)
+    labels = expected_entities(question)
+    if labels is not None and settings.missing_entity_penalty > 0:
+        texts = [c.text for c in candidates[: settings.max_sentences]]
+        if has_new_entity(question, texts, labels) is False:
+            confidence -= settings.missing_entity_penalty
     documents = retriever.store.documents
     quoted = {id(c.hit): c.hit for c in candidates[: settings.max_sentences]}
     texts = []
@@ -182,13 +228,33 @@ def compose_answer(
     settings: AnswerSettings | None = None,
     *,
     query: str | None = None,
+    read: Sequence[Candidate] | None = None,
+    reader_settings: ReaderSettings | None = None,
 ) -> Answer:
-    """The extractive answer to ``question`` from ``hits`` (see the module docstring)."""
+    """The extractive answer to ``question`` from ``hits`` (see the module docstring).
+
+    With ``read`` (the candidates of :func:`read_hits`, the hits reranked by it), the reader's
+    probabilities choose and order the sentences and add an abstention rule.
+    """
     settings = settings or AnswerSettings()
     searched = query or question
-    candidates = score_sentences(searched, query_vector, hits, retriever, settings)
+    too_unlikely = False
+    if read is not None:
+        rs = reader_settings or ReaderSettings()
+        ranks = {h.passage.passage_id: h for h in hits}
+        candidates = [
+            replace(c, hit=ranks[c.hit.passage.passage_id])
+            for c in read
+            if c.hit.passage.passage_id in ranks
+        ]
+        best_prob = max((c.prob or 0.0 for c in candidates), default=0.0)
+        too_unlikely = best_prob < rs.abstain_below
+        # More sentences only when they add support: each must be nearly as likely an answer.
+        candidates = [c for c in candidates if (c.prob or 0.0) >= rs.also_below * best_prob]
+    else:
+        candidates = score_sentences(searched, query_vector, hits, retriever, settings)
     confidence = _confidence(searched, candidates, retriever, settings)
-    if not candidates or confidence < settings.abstain_below:
+    if not candidates or confidence < settings.abstain_below or too_unlikely:
         return Answer(
             question=question,
             text=NO_ANSWER,
@@ -199,7 +265,7 @@ def compose_answer(
             query=searched,
         )
     best = candidates[0].score
-    chosen: list[_Candidate] = []
+    chosen: list[Candidate] = []
     for cand in candidates:
         if len(chosen) >= settings.max_sentences or cand.score < best - settings.keep_within:
             break

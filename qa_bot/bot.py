@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa_bot.answer import AnswerSettings, compose_answer
+from qa_bot.answer import AnswerSettings, compose_answer, read_hits
 from qa_bot.build import BuildReport, build_index
 from qa_bot.embedding import Embedder, load_embedder
 from qa_bot.errors import QuestionError
@@ -29,10 +29,15 @@ from qa_bot.index import (
     read_manifest,
 )
 from qa_bot.models import Answer, Hit, Passage
+from qa_bot.reader.model import Reader
+from qa_bot.reading import ReaderSettings
 from qa_bot.retrieval import RetrievalSettings, Retriever
 from qa_bot.spelling import Speller
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from qa_bot.answer import Candidate
     from qa_bot.generation import OpenAIGenerator
 
 DEFAULT_INDEX_DIR = "embeddings"
@@ -110,8 +115,16 @@ class QABot:
         answering: AnswerSettings | None = None,
         max_question_chars: int = MAX_QUESTION_CHARS,
         generator: OpenAIGenerator | None = None,
+        reader: Reader | None = None,
+        reader_settings: ReaderSettings | None = None,
     ) -> None:
         self.embedder = embedder
+        # The reader model (qa_bot/reader/) reads the top passages' sentences with the question:
+        # it orders the answer's sentences, reranks passages and can abstain. The shipped model
+        # by default (loaded on the first question); set ``bot.reader = None`` to answer from
+        # the bi-encoder alone.
+        self.reader: Reader | None = reader if reader is not None else Reader()
+        self.reader_settings = reader_settings or ReaderSettings()
         # Optional LLM: answers are generated from the passages, then claim-checked; without
         # one (the default) answers are extractive.
         self.generator = generator
@@ -141,6 +154,8 @@ class QABot:
         retrieval: RetrievalSettings | None = None,
         answering: AnswerSettings | None = None,
         generator: OpenAIGenerator | None = None,
+        reader: Reader | None = None,
+        reader_settings: ReaderSettings | None = None,
     ) -> QABot:
         """Build the index of ``corpus_dir`` (reused when unchanged) and open it."""
         embedder = embedder or load_embedder(model)
@@ -156,12 +171,13 @@ class QABot:
             check_model(report.store.path, report.store.manifest, embedder)
             bot = cls(
                 report.store, embedder, index_dir=index_dir, retrieval=retrieval,
-                answering=answering, generator=generator,
+                answering=answering, generator=generator, reader=reader,
+                reader_settings=reader_settings,
             )  # fmt: skip
         else:
             bot = cls.load(
                 index_dir, embedder=embedder, retrieval=retrieval, answering=answering,
-                generator=generator,
+                generator=generator, reader=reader, reader_settings=reader_settings,
             )  # fmt: skip
         bot.build_report = report
         return bot
@@ -176,6 +192,8 @@ class QABot:
         retrieval: RetrievalSettings | None = None,
         answering: AnswerSettings | None = None,
         generator: OpenAIGenerator | None = None,
+        reader: Reader | None = None,
+        reader_settings: ReaderSettings | None = None,
     ) -> QABot:
         """Open a built index. The embedding model is the one the index records, unless given.
 
@@ -189,7 +207,7 @@ class QABot:
         store = load_index(index_dir, embedder)
         return cls(
             store, embedder, index_dir=index_dir, retrieval=retrieval, answering=answering,
-            generator=generator,
+            generator=generator, reader=reader, reader_settings=reader_settings,
         )  # fmt: skip
 
     def reload(self) -> bool:
@@ -220,7 +238,25 @@ class QABot:
     def retrieve(self, question: str, k: int = 5) -> list[Hit]:
         """The ``k`` passages that best match ``question``, best first."""
         query = self._spelled(check_question(question, max_chars=self.max_question_chars))
-        return self._state.retriever.search(query, _check_k(k))
+        k = _check_k(k)
+        state = self._state
+        vector = state.retriever.embed(query)
+        hits, _ = self._search(state, query, vector, k)
+        return hits
+
+    def _search(
+        self, state: _State, query: str, vector: np.ndarray, k: int
+    ) -> tuple[list[Hit], list[Candidate] | None]:
+        """The ``k`` best hits, reranked by the reader when there is one, and its candidates."""
+        if self.reader is None:
+            return state.retriever.search_vector(query, vector, k), None
+        pool = max(k, self.reader_settings.passages)
+        hits = state.retriever.search_vector(query, vector, pool)
+        hits, read = read_hits(
+            query, vector, hits, state.retriever, self.reader, self.answer_settings,
+            self.reader_settings,
+        )  # fmt: skip
+        return hits[:k], read
 
     def ask(self, question: str, k: int = 5) -> Answer:
         """An answer with ``[n]`` citations, or an abstention when evidence is weak.
@@ -282,11 +318,12 @@ class QABot:
         t0 = time.perf_counter()
         vector = state.retriever.embed(query)
         t1 = time.perf_counter()
-        hits = state.retriever.search_vector(query, vector, k)
+        hits, read = self._search(state, query, vector, k)
         t2 = time.perf_counter()
         answer = compose_answer(
-            question, vector, hits, state.retriever, self.answer_settings, query=query
-        )
+            question, vector, hits, state.retriever, self.answer_settings, query=query,
+            read=read, reader_settings=self.reader_settings,
+        )  # fmt: skip
         t3 = time.perf_counter()
         timings.update(embed=t1 - t0, retrieve=t2 - t1, answer=t3 - t2, total=t3 - t0)
         return replace(answer, timings=timings)

@@ -242,6 +242,9 @@ def chat(
     "--compare", type=click.Path(dir_okay=False), help="An earlier report (JSON) to compare with."
 )
 @click.option("--dense-only", is_flag=True, help="Baseline: dense passage retrieval only, no MMR.")
+@click.option(
+    "--no-reader", is_flag=True, help="Baseline: answer from the bi-encoder alone, no reader model."
+)
 def eval_(
     questions: str,
     corpus_dir: str | None,
@@ -252,13 +255,30 @@ def eval_(
     out: str | None,
     compare: str | None,
     dense_only: bool,
+    no_reader: bool,
 ) -> None:
-    """Evaluate retrieval and answers on a JSONL question set."""
+    """Evaluate retrieval and answers on a question set: JSONL, or SQuAD 2.0 JSON.
+
+    A SQuAD file's articles become the corpus (written beside the index, which defaults to a
+    folder under ~/.cache/qa_bot/squad/ instead of ./embeddings); the report adds "answer
+    contains the gold answer" and a row per article.
+    """
     with _user_errors():
         from qa_bot import evaluation
         from qa_bot.question_set import load_questions
+        from qa_bot.squad_set import is_squad, load_squad_set, squad_dirs, write_corpus
 
-        question_set = load_questions(questions)
+        targets = evaluation.TARGETS
+        if is_squad(questions):
+            squad = load_squad_set(questions)
+            question_set = list(squad.questions)
+            default_index, squad_corpus = squad_dirs(questions)
+            if index_dir == DEFAULT_INDEX:
+                index_dir = str(default_index)
+            corpus_dir = corpus_dir or str(write_corpus(squad, squad_corpus))
+            targets = evaluation.SQUAD_TARGETS
+        else:
+            question_set = load_questions(questions)
         old = None
         if compare:
             try:
@@ -276,15 +296,20 @@ def eval_(
             bot = QABot.from_corpus(corpus_dir, index_dir, model=model, retrieval=retrieval)
         else:
             bot = QABot.load(index_dir, model=model, retrieval=retrieval)
+        if no_reader:
+            bot.reader = None
         report = evaluation.evaluate(bot, question_set, k=k)
-        report = replace(report, config={**report.config, "dense_only": dense_only, "k": k})
+        report = replace(
+            report,
+            config={**report.config, "dense_only": dense_only, "reader": not no_reader, "k": k},
+        )
         if out:
             with open(out, "w", encoding="utf-8") as handle:
                 json.dump(evaluation.report_to_json(report), handle, ensure_ascii=False, indent=1)
     if as_json:
         click.echo(json.dumps(evaluation.report_to_json(report), ensure_ascii=False, indent=1))
     else:
-        click.echo(evaluation.format_report(report))
+        click.echo(evaluation.format_report(report, targets))
     if old is not None:
         click.echo("")
         click.echo(evaluation.format_comparison(evaluation.compare(old, report)))

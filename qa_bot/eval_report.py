@@ -19,7 +19,7 @@ _LOWER_IS_BETTER = frozenset(
 )
 _HIGHER_IS_BETTER = frozenset(
     {"hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "citation_validity", "abstention_accuracy"}
-    | {"answer_evidence_rate", "cited_passage_evidence_rate"}
+    | {"answer_evidence_rate", "cited_passage_evidence_rate", "answer_contains_gold"}
 )
 
 
@@ -111,6 +111,30 @@ def format_report(report: Report, targets: Mapping[str, tuple[str, float]] = TAR
     lines.extend(
         f"{name:<28} {'n/a':>12}  not measured" for name in targets if name not in report.totals
     )
+    if report.groups:
+        lines += ["", _format_groups(report.groups)]
+    return "\n".join(lines)
+
+
+_GROUP_COLUMNS = (
+    ("questions", "questions"),
+    ("hit@1", "hit@1"),
+    ("answer_evidence_rate", "evidence"),
+    ("answer_contains_gold", "gold"),
+    ("abstention_accuracy", "abstains"),
+    ("false_abstention_rate", "false abst"),
+)
+
+
+def _format_groups(groups: Mapping[str, Mapping[str, float]]) -> str:
+    """One row per group (SQuAD: per article) with the main metrics."""
+    width = max(len("group"), *(len(g) for g in groups))
+    lines = [f"{'group':<{width}} " + " ".join(f"{label:>10}" for _, label in _GROUP_COLUMNS)]
+    for name, totals in groups.items():
+        cells = " ".join(
+            f"{_format_value(metric, totals.get(metric)):>10}" for metric, _ in _GROUP_COLUMNS
+        )
+        lines.append(f"{name:<{width}} {cells}")
     return "\n".join(lines)
 
 

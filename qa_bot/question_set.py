@@ -37,7 +37,8 @@ class Question:
     """One question of a question set; any one evidence string marks a relevant passage.
 
     ``history`` holds the earlier questions of a follow-up's chat (empty for a question asked
-    on its own).
+    on its own); ``answers`` the gold answer texts where the set has them (SQuAD), and
+    ``group`` what the question is about (SQuAD: its article) for per-group results.
     """
 
     id: str
@@ -45,6 +46,8 @@ class Question:
     evidence: tuple[str, ...]
     answerable: bool
     history: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
+    group: str = ""
 
 
 def normalise(text: str) -> str:

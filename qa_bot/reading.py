@@ -1,0 +1,67 @@
+"""Reading: the reader model scores the candidate sentences of the top passages.
+
+The bi-encoder scores every sentence of the top passages without reading it together with the
+question; the reader (a cross-encoder, see qa_bot/reader/) does, and gives a calibrated
+probability that the sentence answers the question. It reads a bounded set: the sentences of
+the best ``ReaderSettings.passages`` passages, at most ``candidates`` of them (the bi-encoder's
+best first), each with the sentence before it and the headline as context.
+
+Its probabilities are used three ways (answer.py): to choose and order the answer's sentences
+(blended with the bi-encoder score), to rerank passages (a passage's best sentence probability
+blended with its retrieval score) and to abstain when no sentence is likely enough to answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from qa_bot.models import Hit, Passage
+from qa_bot.reader.model import Reader, reader_text
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """How the reader's probabilities are used; chosen on the held-out SQuAD articles.
+
+    ``sentence_weight``: a candidate's score is its bi-encoder score plus this times its reader
+    probability. ``passage_weight``: a passage's score is its retrieval score plus this times its
+    best sentence's probability. ``abstain_below``: the answer abstains when no candidate's
+    probability reaches it. ``also_below``: a second or third sentence is quoted only when its
+    probability is at least this share of the best one's (one sentence when one answers).
+    """
+
+    passages: int = 8
+    candidates: int = 32
+    sentence_weight: float = 1.0
+    passage_weight: float = 0.5
+    abstain_below: float = 0.1
+    also_below: float = 0.5
+
+
+def sentence_probabilities(
+    query: str, sentences: Sequence[tuple[Passage, int]], reader: Reader
+) -> np.ndarray:
+    """The reader's probability for each (passage, sentence index), read in context."""
+    texts = []
+    for passage, index in sentences:
+        own = passage.sentence_texts()
+        previous = own[index - 1] if index else ""
+        texts.append(reader_text(own[index], previous, passage.title))
+    return reader.probabilities(query, texts) if texts else np.zeros(0, dtype=np.float32)
+
+
+def rerank_hits(hits: Sequence[Hit], best: Mapping[str, float], weight: float) -> list[Hit]:
+    """Hits reordered by retrieval score plus ``weight`` x their best sentence's probability
+    (``best``, by passage id), each carrying that probability in ``Hit.reader``; ranks
+    renumbered. A hit the reader did not read keeps its score."""
+    scored = [
+        (h.score + weight * best.get(h.passage.passage_id, 0.0), i, h) for i, h in enumerate(hits)
+    ]
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    return [
+        replace(h, score=float(s), rank=rank, reader=best.get(h.passage.passage_id))
+        for rank, (s, _, h) in enumerate(scored, start=1)
+    ]

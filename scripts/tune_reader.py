@@ -1,0 +1,81 @@
+"""Choose ReaderSettings on the held-out SQuAD articles (never on the news question sets).
+
+    .venv/bin/python scripts/tune_reader.py [tests/data/squad_heldout.json]
+
+Runs the real evaluation (qa_bot.evaluation.evaluate) for a grid of settings. The reader's
+probabilities and the question vectors are computed once and cached, so each grid point costs
+only the answer composition. Prints one line per setting: right sentence quoted, answer contains
+the gold answer, hit@1, abstention on unanswerable and false abstention.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from qa_bot.bot import QABot
+from qa_bot.evaluation import evaluate
+from qa_bot.reader.model import Reader
+from qa_bot.reading import ReaderSettings
+from qa_bot.squad_set import load_squad_set, squad_dirs, write_corpus
+
+
+class CachedReader(Reader):
+    """The shipped reader with its logits remembered per (question, text)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache: dict[tuple[str, str], float] = {}
+
+    def logits(self, question: str | Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        questions = [question] * len(texts) if isinstance(question, str) else list(question)
+        missing = [(q, t) for q, t in zip(questions, texts, strict=True) if (q, t) not in self.cache]
+        if missing:
+            fresh = super().logits([q for q, _ in missing], [t for _, t in missing])
+            self.cache.update(zip(missing, (float(x) for x in fresh), strict=True))
+        return np.array([self.cache[(q, t)] for q, t in zip(questions, texts, strict=True)])
+
+
+class CachedEmbedder:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def encode(self, texts: Sequence[str], **kwargs: Any) -> np.ndarray:
+        missing = [t for t in texts if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.inner.encode(missing, **kwargs), strict=True))
+        return np.stack([self.cache[t] for t in texts])
+
+
+def main(argv: list[str]) -> int:
+    path = argv[0] if argv else "tests/data/squad_heldout.json"
+    squad = load_squad_set(path)
+    index_dir, corpus_dir = squad_dirs(path)
+    bot = QABot.from_corpus(write_corpus(squad, corpus_dir), index_dir)
+    bot.reader = CachedReader()
+    embedder = CachedEmbedder(bot.embedder)
+    bot._state.retriever.embedder = embedder  # noqa: SLF001 - tuning only
+    questions = list(squad.questions)
+    keys = ("answer_evidence_rate", "answer_contains_gold", "hit@1", "abstention_accuracy",
+            "false_abstention_rate")  # fmt: skip
+    print("sentence_w passage_w abstain_below also_below | evidence gold hit@1 abst false_abst")
+    grid = itertools.product((0.0, 0.5, 1.0, 2.0), (0.0, 0.25, 0.5, 1.0), (0.0,), (0.0, 0.5))
+    for sw, pw, ab, ob in grid:
+        bot.reader_settings = ReaderSettings(
+            sentence_weight=sw, passage_weight=pw, abstain_below=ab, also_below=ob
+        )
+        totals = evaluate(bot, questions, k=10).totals
+        print(f"{sw:10} {pw:9} {ab:13} {ob:10} | " + " ".join(f"{totals[k]:.3f}" for k in keys))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
