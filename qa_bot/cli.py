@@ -75,7 +75,7 @@ def _generator(llm_url: str | None, llm_model: str | None) -> Any:
         if llm_model:
             raise click.ClickException("--llm-model needs --llm-url")
         return None
-    from qa_bot.generation import OpenAIGenerator
+    from qa_bot.llm.generation import OpenAIGenerator
 
     try:
         return OpenAIGenerator(llm_url, llm_model or "default")
@@ -107,9 +107,9 @@ def index(
 ) -> None:
     """Build (or update) the index of CORPUS_DIR (default: ./corpus)."""
     with _user_errors():
-        from qa_bot.build import build_index
-        from qa_bot.embedding import load_embedder
-        from qa_bot.index import IndexSettings
+        from qa_bot.index.build import build_index
+        from qa_bot.index.embedding import load_embedder
+        from qa_bot.index.store import IndexSettings
 
         report = build_index(
             corpus_dir,
@@ -219,7 +219,7 @@ def chat(
             click.echo(
                 f"Index {bot.build_report.status}: {bot.build_report.passages} passages.", err=True
             )
-        from qa_bot.app import launch
+        from qa_bot.ui.app import launch
 
         launch(bot, host=host, port=port)
 
@@ -255,8 +255,8 @@ def eval_(
 ) -> None:
     """Evaluate retrieval and answers on a JSONL question set."""
     with _user_errors():
-        from qa_bot import evaluation
-        from qa_bot.question_set import load_questions
+        from qa_bot.evaluation import metrics as evaluation
+        from qa_bot.evaluation.question_set import load_questions
 
         question_set = load_questions(questions)
         old = None
@@ -268,8 +268,8 @@ def eval_(
                 raise click.ClickException(
                     f"{compare} is not a qa-bot eval report: {exc}"
                 ) from None
+        from qa_bot.answering.retrieval import DENSE_ONLY
         from qa_bot.bot import QABot
-        from qa_bot.retrieval import DENSE_ONLY
 
         retrieval = DENSE_ONLY if dense_only else None
         if corpus_dir is not None:

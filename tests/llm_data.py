@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa_bot.chunking import split_sentences
+from qa_bot.ingest.chunking import split_sentences
 from qa_bot.models import Hit, Passage
 
 KREMLIN = (

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.answer import _quote_span
+from qa_bot.answering.answer import _quote_span
 from qa_bot.bot import QABot
-from qa_bot.embedding import HashEmbedder
+from qa_bot.index.embedding import HashEmbedder
 from qa_bot.models import Passage, Span
 
 pytestmark = pytest.mark.unit

@@ -14,9 +14,9 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from qa_bot import app
 from qa_bot.errors import QABotError, QuestionError
 from qa_bot.models import Answer, Citation, Hit, Passage, Span
+from qa_bot.ui import app
 
 pytestmark = pytest.mark.unit
 

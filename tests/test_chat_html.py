@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from qa_bot.chat_html import highlight
+from qa_bot.ui.chat_html import highlight
 
 pytestmark = pytest.mark.unit
 

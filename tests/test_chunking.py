@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa_bot.chunking import (
+from qa_bot.ingest.chunking import (
     DEFAULT_ENCODING,
     Chunker,
     ChunkerSettings,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from llm_data import BEES, KREMLIN, TRAM, make_hit
 
-from qa_bot.claims import (
+from qa_bot.index.embedding import HashEmbedder
+from qa_bot.llm.claims import (
     UNSUPPORTED_MARK,
     ClaimCheck,
     ClaimSettings,
@@ -13,9 +14,8 @@ from qa_bot.claims import (
     parse_claims,
     unsupported_sentences,
 )
-from qa_bot.embedding import HashEmbedder
+from qa_bot.llm.prompts import PromptPassage
 from qa_bot.models import Answer, Citation
-from qa_bot.prompts import PromptPassage
 
 pytestmark = pytest.mark.unit
 

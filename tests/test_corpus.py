@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_bot import corpus as corpus_mod
-from qa_bot.corpus import (
+from qa_bot.errors import CorpusError
+from qa_bot.ingest import corpus as corpus_mod
+from qa_bot.ingest.corpus import (
     CorpusLoad,
     SkippedFile,
     clean_text,
@@ -20,7 +21,6 @@ from qa_bot.corpus import (
     load_document,
     parse_front_matter,
 )
-from qa_bot.errors import CorpusError
 from qa_bot.models import Document
 
 pytestmark = pytest.mark.unit

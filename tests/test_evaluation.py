@@ -1,4 +1,4 @@
-"""Tests for qa_bot.evaluation: metrics, reports, comparisons."""
+"""Tests for qa_bot.evaluation.metrics: metrics, reports, comparisons."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.evaluation import (
+from qa_bot.evaluation.metrics import (
     TARGETS,
     Report,
     ReportError,
@@ -24,8 +24,8 @@ from qa_bot.evaluation import (
     report_to_json,
     save_report,
 )
+from qa_bot.evaluation.question_set import Question
 from qa_bot.models import Answer, Citation, Hit, Passage
-from qa_bot.question_set import Question
 
 pytestmark = pytest.mark.unit
 

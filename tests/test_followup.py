@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_bot.followup import contextualize, needs_context
+from qa_bot.answering.followup import contextualize, needs_context
 
 pytestmark = pytest.mark.unit
 

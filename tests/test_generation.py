@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from llm_data import BEES, KREMLIN, TRAM, make_hit
 
-from qa_bot.embedding import HashEmbedder
 from qa_bot.errors import GeneratorError
-from qa_bot.generation import OpenAIGenerator, generate_answer, rewrite_question, stream_answer
+from qa_bot.index.embedding import HashEmbedder
+from qa_bot.llm.generation import OpenAIGenerator, generate_answer, rewrite_question, stream_answer
+from qa_bot.llm.prompts import build_answer_prompt, build_rewrite_prompt, load_template, neutralise
 from qa_bot.models import Answer, Citation
-from qa_bot.prompts import build_answer_prompt, build_rewrite_prompt, load_template, neutralise
 
 pytestmark = [pytest.mark.unit, pytest.mark.timeout(60)]
 

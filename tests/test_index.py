@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_bot.embedding import HashEmbedder
 from qa_bot.errors import (
     CorpusError,
     IndexCorruptError,
@@ -16,7 +15,8 @@ from qa_bot.errors import (
     IndexVersionError,
     ModelMismatchError,
 )
-from qa_bot.index import FORMAT_VERSION, MANIFEST, build_index, current_version, load_index
+from qa_bot.index.embedding import HashEmbedder
+from qa_bot.index.store import FORMAT_VERSION, MANIFEST, build_index, current_version, load_index
 
 pytestmark = pytest.mark.unit
 

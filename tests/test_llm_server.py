@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from qa_bot.claims import ClaimCheck, check_claims
-from qa_bot.generation import OpenAIGenerator, stream_answer
+from qa_bot.llm.claims import ClaimCheck, check_claims
+from qa_bot.llm.generation import OpenAIGenerator, stream_answer
+from qa_bot.llm.prompts import build_answer_prompt
 from qa_bot.models import Answer
-from qa_bot.prompts import build_answer_prompt
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -1,4 +1,5 @@
-"""Tests for qa_bot.question_set: reading question files, evidence matching, the bundled sets."""
+"""Tests for qa_bot.evaluation.question_set: reading question files, evidence matching, the
+bundled sets."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa_bot.errors import QABotError
-from qa_bot.question_set import (
+from qa_bot.evaluation.question_set import (
     Question,
     QuestionSetError,
     has_evidence,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_bot.question_type import expected_kind, has_kind, missing_names, question_names
+from qa_bot.answering.question_type import expected_kind, has_kind, missing_names, question_names
 
 pytestmark = pytest.mark.unit
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from qa_bot.answering.retrieval import DENSE_ONLY, RetrievalSettings
 from qa_bot.bot import QABot
-from qa_bot.embedding import HashEmbedder
-from qa_bot.retrieval import DENSE_ONLY, RetrievalSettings
+from qa_bot.index.embedding import HashEmbedder
 
 pytestmark = pytest.mark.unit
 

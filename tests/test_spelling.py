@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.question_set import load_questions, normalise
-from qa_bot.spelling import Speller
+from qa_bot.answering.spelling import Speller
+from qa_bot.evaluation.question_set import load_questions, normalise
 
 ARTICLES = [
     "Putin congratulated Trump at the Valdai club in Sochi. Peskov said sanctions hurt Russia.",

@@ -9,7 +9,7 @@ Layout of an index folder::
                          sentences.npy, title_vectors.npy, passages.faiss, sentences.faiss,
                          bm25/ (bm25s index over the sentences)
 
-Building, writing and switching versions is in :mod:`qa_bot.build` (``build_index`` and
+Building, writing and switching versions is in :mod:`qa_bot.index.build` (``build_index`` and
 ``BuildReport`` are re-exported here). Nothing is pickled. Loading checks the format version,
 every file's checksum and the counts, and that the embedder is the one the index was built with
 (by id and by the fingerprint of its weights).
@@ -27,22 +27,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa_bot.chunking import ChunkerSettings
-from qa_bot.embedding import Embedder, fingerprint
 from qa_bot.errors import (
     IndexCorruptError,
     IndexNotFoundError,
     IndexVersionError,
     ModelMismatchError,
 )
+from qa_bot.index.embedding import Embedder, fingerprint
+from qa_bot.index.vectors import read_vector_index
+from qa_bot.ingest.chunking import ChunkerSettings
 from qa_bot.models import Passage, Span
-from qa_bot.vectors import read_vector_index
 
 if TYPE_CHECKING:
-    from qa_bot.build import BuildReport as BuildReport
-    from qa_bot.build import build_index as build_index
-    from qa_bot.build import corpus_metadata_hash as corpus_metadata_hash
-    from qa_bot.build import is_fresh as is_fresh
+    from qa_bot.index.build import BuildReport as BuildReport
+    from qa_bot.index.build import build_index as build_index
+    from qa_bot.index.build import corpus_metadata_hash as corpus_metadata_hash
+    from qa_bot.index.build import is_fresh as is_fresh
 
 # 2: title vectors and a sentence-level BM25 index (1 had passage-level BM25).
 # 3: sentence window vectors (each sentence with its neighbours).
@@ -326,14 +326,14 @@ def check_model(
         raise IndexCorruptError(f"the manifest of {version} has a bad model entry: {exc}") from exc
 
 
-# The build side moved to qa_bot.build; these names stay importable from here. Lazy, because
-# qa_bot.build imports this module.
+# The build side moved to qa_bot.index.build; these names stay importable from here. Lazy, because
+# qa_bot.index.build imports this module.
 _BUILD_NAMES = frozenset({"BuildReport", "build_index", "corpus_metadata_hash", "is_fresh"})
 
 
 def __getattr__(name: str) -> Any:
     if name in _BUILD_NAMES:
-        from qa_bot import build
+        from qa_bot.index import build
 
         return getattr(build, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Vector search at scale: FAISS exact and HNSW latency, memory and recall on synthetic vectors.
 
-The vectors come from ``synthetic_vectors``, not the model; ``qa_bot.bench`` runs these
+The vectors come from ``synthetic_vectors``, not the model; ``benchmarks.bench`` runs these
 measurements after its in-process and cold-start benchmarks.
 """
 
@@ -86,7 +86,7 @@ def index_mb(index: Any) -> float:
 
 
 def _search_all(index: Any, queries: np.ndarray, count: int) -> tuple[list[float], np.ndarray]:
-    from qa_bot.vectors import search
+    from qa_bot.index.vectors import search
 
     times: list[float] = []
     found = np.full((count, 10), -1, dtype=np.int64)
@@ -105,8 +105,8 @@ def scale_rows(sizes: list[int], *, quick: bool, hnsw_m: int) -> list[dict[str, 
     """Query latency (FAISS search only, one thread), memory and recall@10 per corpus size."""
     import faiss
 
-    from qa_bot.index import IndexSettings
-    from qa_bot.vectors import build_vector_index
+    from qa_bot.index.store import IndexSettings
+    from qa_bot.index.vectors import build_vector_index
 
     cores = max(1, os.cpu_count() or 1)
     n_queries = 200 if quick else 1000
@@ -133,7 +133,7 @@ def scale_rows(sizes: list[int], *, quick: bool, hnsw_m: int) -> list[dict[str, 
         del flat
         gc.collect()
         settings = IndexSettings(ann="hnsw", hnsw_m=hnsw_m, hnsw_ef_search=64)
-        # Build on every core (FAISS was already set to one thread by qa_bot.vectors above).
+        # Build on every core (FAISS was already set to one thread by qa_bot.index.vectors above).
         faiss.omp_set_num_threads(cores)
         build_s, hnsw = _timed(build_vector_index, corpus, settings)
         faiss.omp_set_num_threads(1)

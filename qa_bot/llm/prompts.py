@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from qa_bot.chunking import DEFAULT_ENCODING, split_sentences, tiktoken_counter
 from qa_bot.errors import GeneratorError
+from qa_bot.ingest.chunking import DEFAULT_ENCODING, split_sentences, tiktoken_counter
 from qa_bot.models import Hit, Passage, Span
 
 __all__ = [
@@ -48,7 +48,8 @@ __all__ = [
     "neutralise",
 ]
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# The project's prompts/ folder: qa_bot/llm/prompts.py -> qa_bot/llm -> qa_bot -> the project.
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 # Other tokenizers spend more tokens than cl100k on English news text (SmolLM2: ~8-10% more on
 # the seed corpus); overestimating costs a passage, underestimating gets the prompt rejected.
 TOKENIZER_SLACK = 1.15

@@ -1,18 +1,18 @@
 """The optional LLM path: a generated answer from any OpenAI-compatible chat-completions server.
 
 ``OpenAIGenerator`` streams ``/v1/chat/completions`` over plain ``http.client`` (no new
-dependency). ``stream_answer`` sends the numbered passages (``qa_bot.prompts``), yields the
-reply's text chunks as they arrive, runs the claim check (``qa_bot.claims``) and yields the final
-``Answer`` last. ``generate_answer`` is the same without the iterator. A generated answer keeps
-the fallback's question, query, hits and confidence (the retrieval evidence score); its text and
-citations come from the claim check (unsupported sentences end in ``[?]``, see ``qa_bot.claims``)
-and ``generated`` is True.
+dependency). ``stream_answer`` sends the numbered passages (``qa_bot.llm.prompts``), yields the
+reply's text chunks as they arrive, runs the claim check (``qa_bot.llm.claims``) and yields the
+final ``Answer`` last. ``generate_answer`` is the same without the iterator. A generated answer
+keeps the fallback's question, query, hits and confidence (the retrieval evidence score); its text
+and citations come from the claim check (unsupported sentences end in ``[?]``, see
+``qa_bot.llm.claims``) and ``generated`` is True.
 
 Failure policy: the extractive answer is always computed first and passed in as ``fallback``.
 When the server times out, refuses the connection, answers with an HTTP error or a malformed
 reply, or the claim check rejects the reply, the result is ``fallback`` (``generated=False``)
 with timing keys added: ``llm`` (seconds spent), and ``llm_failed`` = 1.0 (server error; the
-one-line message is logged at WARNING on ``qa_bot.generation`` and passed to ``on_error``) or
+one-line message is logged at WARNING on ``qa_bot.llm.generation`` and passed to ``on_error``) or
 ``llm_rejected`` = 1.0 (too little support). These functions never raise ``GeneratorError``;
 ``OpenAIGenerator.stream`` and ``complete`` do.
 
@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qa_bot.claims import ClaimSettings, check_claims
-from qa_bot.embedding import Embedder
 from qa_bot.errors import GeneratorError
+from qa_bot.index.embedding import Embedder
+from qa_bot.llm.claims import ClaimSettings, check_claims
+from qa_bot.llm.prompts import build_answer_prompt, build_rewrite_prompt
 from qa_bot.models import Answer, Hit
-from qa_bot.prompts import build_answer_prompt, build_rewrite_prompt
 
 __all__ = ["OpenAIGenerator", "generate_answer", "rewrite_question", "stream_answer"]
 

@@ -1,7 +1,7 @@
 """The terminal report of an evaluation run and the comparison of two runs.
 
-Both are re-exported by :mod:`qa_bot.evaluation`, which holds the question sets, the metrics
-and the :class:`~qa_bot.evaluation.Report` they format.
+Both are re-exported by :mod:`qa_bot.evaluation.metrics`, which holds the question sets, the metrics
+and the :class:`~qa_bot.evaluation.metrics.Report` they format.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from qa_bot.evaluation import TARGETS, QuestionResult, Report, _meets, _status
+from qa_bot.evaluation.metrics import TARGETS, QuestionResult, Report, _meets, _status
 
 # Direction of improvement for the comparison; metrics not listed are descriptive only.
 _LOWER_IS_BETTER = frozenset(

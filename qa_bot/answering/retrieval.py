@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa_bot.index import bm25_tokens
+from qa_bot.index.store import bm25_tokens
+from qa_bot.index.vectors import search as vector_search
 from qa_bot.models import Hit
-from qa_bot.vectors import search as vector_search
 
 if TYPE_CHECKING:
-    from qa_bot.embedding import Embedder
-    from qa_bot.index import IndexStore
+    from qa_bot.index.embedding import Embedder
+    from qa_bot.index.store import IndexStore
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,11 @@ from typing import Literal
 
 import numpy as np
 
-from qa_bot.chunking import split_sentences
-from qa_bot.embedding import Embedder
-from qa_bot.index import bm25_tokens
+from qa_bot.index.embedding import Embedder
+from qa_bot.index.store import bm25_tokens
+from qa_bot.ingest.chunking import split_sentences
+from qa_bot.llm.prompts import PromptPassage
 from qa_bot.models import Answer, Citation, Span
-from qa_bot.prompts import PromptPassage
 
 __all__ = [
     "UNSUPPORTED_MARK",

@@ -312,7 +312,7 @@ def load_embedder(name: str | None = None, *, device: str = "cpu") -> Embedder:
     if name == ONNX_NAME:
         # The bundled model on ONNX Runtime: the same vectors (same model id), about twice as
         # fast per question and a cold start without torch (see BENCHMARKS.md).
-        from qa_bot.onnx_embedding import OnnxEmbedder
+        from qa_bot.index.onnx_embedding import OnnxEmbedder
 
         return OnnxEmbedder()
     if name.startswith(HASH_SCHEME):

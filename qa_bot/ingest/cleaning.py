@@ -3,7 +3,7 @@
 Everything here is deterministic and offline. The text cleaning works on lines and paragraphs
 with general rules (navigation/footer/share lines, captions and credits, bylines, author bios,
 repeated headlines and leads); nothing names a particular site. Finding, decoding and reading
-the metadata of corpus files is :mod:`qa_bot.corpus`'s job.
+the metadata of corpus files is :mod:`qa_bot.ingest.corpus`'s job.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Benchmarks that start new processes: ``qa-bot ask`` cold against a bare model, ``--help``.
 
 Each child runs under a small launcher so its own peak memory is measured (see ``run_process``);
-``qa_bot.bench`` runs these and reports them with the in-process benchmarks.
+``benchmarks.bench`` runs these and reports them with the in-process benchmarks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from qa_bot.bench_scale import _median
+from benchmarks.bench_scale import _median
 
 BARE_COLD = """
 import sys
@@ -34,7 +34,7 @@ sys.exit(code)
 ONNX_COLD = """
 import sys
 from qa_bot.bot import QABot
-from qa_bot.onnx_embedding import OnnxEmbedder
+from qa_bot.index.onnx_embedding import OnnxEmbedder
 bot = QABot.load(sys.argv[1], embedder=OnnxEmbedder())
 print(bot.ask(sys.argv[2]).text)
 """

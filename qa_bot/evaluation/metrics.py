@@ -4,8 +4,9 @@ The evaluation talks only to a bot object with ``retrieve(question, k=...) -> li
 ``ask(question) -> Answer``, ``chat(question, history, k=...) -> Answer`` for follow-ups (questions
 with a history) and, optionally, ``passages`` (every indexed passage). A retrieved
 passage is relevant when its text contains one of the question's evidence strings after
-:func:`normalise`. Reading question sets is :mod:`qa_bot.question_set`; the report table and
-the comparison of two runs live in :mod:`qa_bot.eval_report`; both are re-exported here.
+:func:`normalise`. Reading question sets is :mod:`qa_bot.evaluation.question_set`; the report
+table and the comparison of two runs live in :mod:`qa_bot.evaluation.report`; both are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa_bot.errors import QABotError
+from qa_bot.evaluation.question_set import Question, has_evidence, normalise
 from qa_bot.models import Answer, Hit, Passage
-from qa_bot.question_set import Question, has_evidence, normalise
 
 if TYPE_CHECKING:
-    from qa_bot.eval_report import Comparison as Comparison
-    from qa_bot.eval_report import MetricDelta as MetricDelta
-    from qa_bot.eval_report import QuestionChange as QuestionChange
-    from qa_bot.eval_report import compare as compare
-    from qa_bot.eval_report import format_comparison as format_comparison
-    from qa_bot.eval_report import format_report as format_report
+    from qa_bot.evaluation.report import Comparison as Comparison
+    from qa_bot.evaluation.report import MetricDelta as MetricDelta
+    from qa_bot.evaluation.report import QuestionChange as QuestionChange
+    from qa_bot.evaluation.report import compare as compare
+    from qa_bot.evaluation.report import format_comparison as format_comparison
+    from qa_bot.evaluation.report import format_report as format_report
 
 REPORT_FORMAT = "qa_bot-eval/1"
 
@@ -436,9 +437,9 @@ _REPORTING = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: qa_bot.eval_report imports this module, so it cannot be imported at the top.
+    # Lazy: qa_bot.evaluation.report imports this module, so it cannot be imported at the top.
     if name in _REPORTING:
-        from qa_bot import eval_report
+        from qa_bot.evaluation import report as eval_report
 
         return getattr(eval_report, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa_bot.index import bm25_tokens
+from qa_bot.answering.question_type import expected_kind, has_kind, missing_names
+from qa_bot.index.store import bm25_tokens
 from qa_bot.models import Answer, Citation, Hit, Passage
-from qa_bot.question_type import expected_kind, has_kind, missing_names
 
 if TYPE_CHECKING:
-    from qa_bot.retrieval import Retriever
+    from qa_bot.answering.retrieval import Retriever
 
 NO_ANSWER = (
     "I found nothing in the articles that answers this question. "

@@ -1,6 +1,6 @@
 """Benchmarks: question latency, index builds, cold start, memory and vector search at scale.
 
-Run ``python -m qa_bot.bench [--quick] [--json OUT] [--scale 10000,100000,1000000]``. Everything
+Run ``python -m benchmarks.bench [--quick] [--json OUT] [--scale 10000,100000,1000000]``. Everything
 is measured in one process, after warm-up; each comparison interleaves qa_bot with the bare
 sentence-transformers model (same bundled weights, same torch threads), so load from other
 processes hits both sides alike, and ratios of medians are reported against the targets.
@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from qa_bot.bench_cold import bench_cold, has_onnx
-from qa_bot.bench_scale import _median, _ms, _timed, scale_rows  # timing helpers shared
-from qa_bot.bench_scale import index_mb as index_mb
-from qa_bot.bench_scale import synthetic_vectors as synthetic_vectors
+from benchmarks.bench_cold import bench_cold, has_onnx
+from benchmarks.bench_scale import _median, _ms, _timed, scale_rows  # timing helpers shared
+from benchmarks.bench_scale import index_mb as index_mb
+from benchmarks.bench_scale import synthetic_vectors as synthetic_vectors
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
@@ -101,8 +101,8 @@ def bench_builds(
     corpus: Path, work: Path, embedder: Any, bare: Any, runs: int
 ) -> tuple[dict[str, float], Path]:
     """Full, no-change and one-article-changed builds; returns metrics and the live index dir."""
-    from qa_bot.build import build_index
-    from qa_bot.index import load_index
+    from qa_bot.index.build import build_index
+    from qa_bot.index.store import load_index
 
     index_dir = work / "index"
     build_index(corpus, index_dir, embedder, force=True)  # warm-up
@@ -161,8 +161,8 @@ def _bench_one_changed(
     corpus: Path, source_index: Path, work: Path, embedder: Any, runs: int
 ) -> dict[str, float]:
     """Edit one article (one word), rebuild, and check only its changed passages were embedded."""
-    from qa_bot.build import build_index
-    from qa_bot.index import load_index
+    from qa_bot.index.build import build_index
+    from qa_bot.index.store import load_index
 
     copy = work / "corpus-edit"
     shutil.copytree(corpus, copy)
@@ -236,7 +236,7 @@ def bench_onnx(
 ) -> dict[str, float]:
     """The ONNX backend against torch: same vectors? how much faster, alone and inside ``ask``?"""
     from qa_bot.bot import QABot
-    from qa_bot.onnx_embedding import OnnxEmbedder
+    from qa_bot.index.onnx_embedding import OnnxEmbedder
 
     onnx = OnnxEmbedder()
     warm_s, _ = _timed(onnx.warm_up)  # includes the one-time export when not cached
@@ -330,7 +330,7 @@ def format_report(result: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run every benchmark; the JSON-ready result."""
     from qa_bot.bot import QABot
-    from qa_bot.embedding import load_embedder
+    from qa_bot.index.embedding import load_embedder
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     quick = bool(args.quick)
@@ -369,7 +369,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: print the tables and the JSON, optionally save the JSON."""
-    parser = argparse.ArgumentParser(prog="python -m qa_bot.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small, fast configuration (CI)")
     parser.add_argument("--json", dest="json_out", help="write the results as JSON here")
     parser.add_argument("--scale", help="comma-separated synthetic corpus sizes")

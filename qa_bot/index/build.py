@@ -3,7 +3,7 @@
 A build takes a lock on the index folder (one writer at a time), writes a complete new version
 folder under a temporary name, fsyncs it, renames it into place, then swaps ``CURRENT`` with
 ``os.replace``: a crash at any moment leaves the previous version live. The layout of a version
-folder and how it is read and verified are in :mod:`qa_bot.index`.
+folder and how it is read and verified are in :mod:`qa_bot.index.store`.
 
 Thread-safety: builds of the same folder are serialized by a file lock; readers never take it.
 """
@@ -25,11 +25,9 @@ from typing import Any
 import numpy as np
 
 from qa_bot import __version__
-from qa_bot.chunking import Chunker
-from qa_bot.corpus import CorpusLoad, SkippedFile, load_corpus
-from qa_bot.embedding import Embedder, fingerprint
 from qa_bot.errors import QABotError
-from qa_bot.index import (
+from qa_bot.index.embedding import Embedder, fingerprint
+from qa_bot.index.store import (
     CURRENT,
     FORMAT_VERSION,
     MANIFEST,
@@ -41,8 +39,10 @@ from qa_bot.index import (
     load_index,
     read_manifest,
 )
+from qa_bot.index.vectors import build_vector_index, write_vector_index
+from qa_bot.ingest.chunking import Chunker
+from qa_bot.ingest.corpus import CorpusLoad, SkippedFile, load_corpus
 from qa_bot.models import Document, Passage
-from qa_bot.vectors import build_vector_index, write_vector_index
 
 
 @dataclass(frozen=True)

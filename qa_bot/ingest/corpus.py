@@ -1,7 +1,7 @@
 """Find the corpus files, decode them, read their metadata and build cleaned documents.
 
 Everything here is deterministic and offline. The cleaning rules (web boilerplate, captions,
-bylines, HTML extraction) live in :mod:`qa_bot.cleaning`; ``clean_text`` is re-exported here.
+bylines, HTML extraction) live in :mod:`qa_bot.ingest.cleaning`; ``clean_text`` is re-exported here.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa_bot.cleaning import clean_text as clean_text  # re-exported for existing callers
-from qa_bot.cleaning import clean_with_metadata, html_to_text, normalise_text
 from qa_bot.errors import CorpusError
+from qa_bot.ingest.cleaning import clean_text as clean_text  # re-exported for existing callers
+from qa_bot.ingest.cleaning import clean_with_metadata, html_to_text, normalise_text
 from qa_bot.models import Document
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")

@@ -1,0 +1,1 @@
+"""The reader: a cross-encoder that scores (question, sentence) pairs."""
