@@ -105,7 +105,7 @@ def scale_rows(sizes: list[int], *, quick: bool, hnsw_m: int) -> list[dict[str, 
     """Query latency (FAISS search only, one thread), memory and recall@10 per corpus size."""
     import faiss
 
-    from qa_bot.index.store import IndexSettings
+    from qa_bot.index.settings import IndexSettings
     from qa_bot.index.vectors import build_vector_index
 
     cores = max(1, os.cpu_count() or 1)

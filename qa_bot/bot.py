@@ -21,9 +21,9 @@ from qa_bot.answering.spelling import Speller
 from qa_bot.errors import QuestionError
 from qa_bot.index.build import BuildReport, build_index
 from qa_bot.index.embedding import Embedder, load_embedder
+from qa_bot.index.settings import IndexSettings
 from qa_bot.index.store import (
     DocumentInfo,
-    IndexSettings,
     IndexStore,
     check_model,
     current_version,

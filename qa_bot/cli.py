@@ -109,7 +109,7 @@ def index(
     with _user_errors():
         from qa_bot.index.build import build_index
         from qa_bot.index.embedding import load_embedder
-        from qa_bot.index.store import IndexSettings
+        from qa_bot.index.settings import IndexSettings
 
         report = build_index(
             corpus_dir,
@@ -256,6 +256,7 @@ def eval_(
     """Evaluate retrieval and answers on a JSONL question set."""
     with _user_errors():
         from qa_bot.evaluation import metrics as evaluation
+        from qa_bot.evaluation import report as eval_report
         from qa_bot.evaluation.question_set import load_questions
 
         question_set = load_questions(questions)
@@ -284,10 +285,10 @@ def eval_(
     if as_json:
         click.echo(json.dumps(evaluation.report_to_json(report), ensure_ascii=False, indent=1))
     else:
-        click.echo(evaluation.format_report(report))
+        click.echo(eval_report.format_report(report))
     if old is not None:
         click.echo("")
-        click.echo(evaluation.format_comparison(evaluation.compare(old, report)))
+        click.echo(eval_report.format_comparison(eval_report.compare(old, report)))
 
 
 def main(argv: list[str] | None = None) -> None:

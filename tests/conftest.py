@@ -65,7 +65,7 @@ def real_embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Iterator[Path]:  # type: ignore[no-untyped-def]
     """The seed corpus indexed with the real model, once per session (a fresh copy)."""
-    from qa_bot.index.store import build_index
+    from qa_bot.index.build import build_index
 
     base = tmp_path_factory.mktemp("seed")
     corpus = base / "corpus"

@@ -1,4 +1,4 @@
-"""Tests for qa_bot.evaluation.metrics: metrics, reports, comparisons."""
+"""Tests for qa_bot.evaluation (metrics and report): metrics, reports, comparisons."""
 
 from __future__ import annotations
 
@@ -15,16 +15,14 @@ from qa_bot.evaluation.metrics import (
     Report,
     ReportError,
     check_targets,
-    compare,
     evaluate,
-    format_comparison,
-    format_report,
     load_report,
     report_from_json,
     report_to_json,
     save_report,
 )
 from qa_bot.evaluation.question_set import Question
+from qa_bot.evaluation.report import compare, format_comparison, format_report
 from qa_bot.models import Answer, Citation, Hit, Passage
 
 pytestmark = pytest.mark.unit

@@ -15,8 +15,9 @@ from qa_bot.errors import (
     IndexVersionError,
     ModelMismatchError,
 )
+from qa_bot.index.build import build_index
 from qa_bot.index.embedding import HashEmbedder
-from qa_bot.index.store import FORMAT_VERSION, MANIFEST, build_index, current_version, load_index
+from qa_bot.index.store import FORMAT_VERSION, MANIFEST, current_version, load_index
 
 pytestmark = pytest.mark.unit
 

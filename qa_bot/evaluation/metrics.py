@@ -5,8 +5,8 @@ The evaluation talks only to a bot object with ``retrieve(question, k=...) -> li
 with a history) and, optionally, ``passages`` (every indexed passage). A retrieved
 passage is relevant when its text contains one of the question's evidence strings after
 :func:`normalise`. Reading question sets is :mod:`qa_bot.evaluation.question_set`; the report
-table and the comparison of two runs live in :mod:`qa_bot.evaluation.report`; both are
-re-exported here.
+table and the comparison of two runs live in :mod:`qa_bot.evaluation.report`, which imports this
+module (never the other way).
 """
 
 from __future__ import annotations
@@ -21,19 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qa_bot.errors import QABotError
 from qa_bot.evaluation.question_set import Question, has_evidence, normalise
 from qa_bot.models import Answer, Hit, Passage
-
-if TYPE_CHECKING:
-    from qa_bot.evaluation.report import Comparison as Comparison
-    from qa_bot.evaluation.report import MetricDelta as MetricDelta
-    from qa_bot.evaluation.report import QuestionChange as QuestionChange
-    from qa_bot.evaluation.report import compare as compare
-    from qa_bot.evaluation.report import format_comparison as format_comparison
-    from qa_bot.evaluation.report import format_report as format_report
 
 REPORT_FORMAT = "qa_bot-eval/1"
 
@@ -429,17 +421,3 @@ def check_targets(report: Report, targets: Mapping[str, tuple[str, float]] = TAR
 def _meets(value: float, op: str, threshold: float) -> bool:
     # tolerance: a mean of booleans can land a hair under an exact threshold like 0.9
     return value >= threshold - 1e-9 if op == ">=" else value <= threshold + 1e-9
-
-
-_REPORTING = frozenset(
-    {"Comparison", "MetricDelta", "QuestionChange", "compare", "format_comparison", "format_report"}
-)
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy: qa_bot.evaluation.report imports this module, so it cannot be imported at the top.
-    if name in _REPORTING:
-        from qa_bot.evaluation import report as eval_report
-
-        return getattr(eval_report, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """The terminal report of an evaluation run and the comparison of two runs.
 
-Both are re-exported by :mod:`qa_bot.evaluation.metrics`, which holds the question sets, the metrics
-and the :class:`~qa_bot.evaluation.metrics.Report` they format.
+Both read :mod:`qa_bot.evaluation.metrics`, which holds the metrics and the
+:class:`~qa_bot.evaluation.metrics.Report` they format (question sets are
+:mod:`qa_bot.evaluation.question_set`).
 """
 
 from __future__ import annotations

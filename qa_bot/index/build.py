@@ -24,14 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from qa_bot import __version__
 from qa_bot.errors import QABotError
 from qa_bot.index.embedding import Embedder, fingerprint
+from qa_bot.index.settings import IndexSettings
 from qa_bot.index.store import (
     CURRENT,
     FORMAT_VERSION,
     MANIFEST,
-    IndexSettings,
     IndexStore,
     _sha256_file,
     bm25_tokens,
@@ -43,6 +42,7 @@ from qa_bot.index.vectors import build_vector_index, write_vector_index
 from qa_bot.ingest.chunking import Chunker
 from qa_bot.ingest.corpus import CorpusLoad, SkippedFile, load_corpus
 from qa_bot.models import Document, Passage
+from qa_bot.version import __version__
 
 
 @dataclass(frozen=True)

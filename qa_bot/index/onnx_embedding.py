@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa_bot.errors import ModelLoadError
-from qa_bot.index.embedding import BUNDLED_MODEL_ID, bundled_model_path
+from qa_bot.index.bundled_model import BUNDLED_MODEL_ID, bundled_model_path
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -9,8 +9,8 @@ Layout of an index folder::
                          sentences.npy, title_vectors.npy, passages.faiss, sentences.faiss,
                          bm25/ (bm25s index over the sentences)
 
-Building, writing and switching versions is in :mod:`qa_bot.index.build` (``build_index`` and
-``BuildReport`` are re-exported here). Nothing is pickled. Loading checks the format version,
+Building, writing and switching versions is in :mod:`qa_bot.index.build`, which imports this
+module (never the other way). Nothing is pickled. Loading checks the format version,
 every file's checksum and the counts, and that the embedder is the one the index was built with
 (by id and by the fingerprint of its weights).
 
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -35,14 +35,7 @@ from qa_bot.errors import (
 )
 from qa_bot.index.embedding import Embedder, fingerprint
 from qa_bot.index.vectors import read_vector_index
-from qa_bot.ingest.chunking import ChunkerSettings
 from qa_bot.models import Passage, Span
-
-if TYPE_CHECKING:
-    from qa_bot.index.build import BuildReport as BuildReport
-    from qa_bot.index.build import build_index as build_index
-    from qa_bot.index.build import corpus_metadata_hash as corpus_metadata_hash
-    from qa_bot.index.build import is_fresh as is_fresh
 
 # 2: title vectors and a sentence-level BM25 index (1 had passage-level BM25).
 # 3: sentence window vectors (each sentence with its neighbours).
@@ -50,23 +43,6 @@ FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 FINGERPRINT_TOLERANCE = 1e-3
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    """How an index is built. ``ann`` is ``"flat"`` (exact) or ``"hnsw"`` (approximate)."""
-
-    chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
-    ann: str = "flat"
-    hnsw_m: int = 32
-    hnsw_ef_search: int = 128
-
-    def __post_init__(self) -> None:
-        if self.ann not in ("flat", "hnsw"):
-            raise ValueError(f"ann must be 'flat' or 'hnsw'. Currently, ann is {self.ann!r}")
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -324,16 +300,3 @@ def check_model(
                 )
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexCorruptError(f"the manifest of {version} has a bad model entry: {exc}") from exc
-
-
-# The build side moved to qa_bot.index.build; these names stay importable from here. Lazy, because
-# qa_bot.index.build imports this module.
-_BUILD_NAMES = frozenset({"BuildReport", "build_index", "corpus_metadata_hash", "is_fresh"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _BUILD_NAMES:
-        from qa_bot.index import build
-
-        return getattr(build, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

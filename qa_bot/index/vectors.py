@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from qa_bot.index.store import IndexSettings
+    from qa_bot.index.settings import IndexSettings
 
 _THREADS_SET = False
 
