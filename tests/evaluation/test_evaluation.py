@@ -27,7 +27,7 @@ from qa_bot.models import Answer, Citation, Hit, Passage
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _passage(pid: str, text: str) -> Passage:

@@ -18,7 +18,7 @@ from qa_bot.evaluation.question_set import (
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"
 CORPUS = ROOT / "corpus"
 

@@ -22,7 +22,7 @@ from qa_bot.ingest.chunking import (
 )
 from qa_bot.models import Document, Passage
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 SEED_FILES = sorted(CORPUS.glob("*.txt"))
 
 

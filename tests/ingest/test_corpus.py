@@ -25,9 +25,9 @@ from qa_bot.models import Document
 
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "corpus"
-MESSY = Path(__file__).resolve().parent / "data" / "messy"
+MESSY = ROOT / "tests" / "data" / "messy"
 
 D0, D1, D2, D3, D4 = (
     "000_59c0cebcadfe412f.txt",

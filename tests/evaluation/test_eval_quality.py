@@ -30,7 +30,7 @@ from qa_bot.evaluation.metrics import TARGETS, Report, check_targets, report_fro
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 QUESTIONS = DATA / "questions.jsonl"
 HELDOUT = DATA / "questions_heldout.jsonl"
 FOLLOWUPS = DATA / "followups.jsonl"

@@ -91,7 +91,7 @@ def _one_typo(question: str, rng: random.Random) -> str:
 def test_questions_with_a_typo_are_answered_like_the_clean_ones(seed_bot) -> None:  # type: ignore[no-untyped-def]
     """Every committed question with one typo: with correction the bot answers as it does for
     the question spelt right; searched as typed, it abstains on many (0.21 on this set)."""
-    path = Path(__file__).parent / "data" / "questions.jsonl"
+    path = Path(__file__).parents[1] / "data" / "questions.jsonl"
     answerable = [q for q in load_questions(path) if q.answerable]
     rng = random.Random(0)
     typos = [(q, _one_typo(q.question, rng)) for q in answerable]
