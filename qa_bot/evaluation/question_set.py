@@ -1,7 +1,7 @@
 """Question sets: reading a JSONL file of questions with their evidence, and evidence matching.
 
 A line is ``{"id", "question", "evidence": [...], "answerable": true|false}`` (see
-../shared/DESIGN.md), with an optional ``"history": [...]``: the user's earlier questions in the
+docs/architecture.md), with an optional ``"history": [...]``: the user's earlier questions in the
 same chat, oldest first, for a follow-up that leans on them. A passage holds the evidence when
 its text contains one of the evidence strings after :func:`normalise` (case, whitespace, curly
 quotes and dashes folded).
