@@ -17,8 +17,7 @@ from qa_bot.errors import (
     QuestionError,
 )
 from qa_bot.models import Answer, Citation, Document, Hit, Passage, Span
-
-__version__ = "0.1.0"
+from qa_bot.version import __version__
 
 if TYPE_CHECKING:
     from qa_bot.bot import QABot

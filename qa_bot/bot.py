@@ -15,13 +15,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa_bot.answer import AnswerSettings, compose_answer, read_hits
-from qa_bot.build import BuildReport, build_index
-from qa_bot.embedding import Embedder, load_embedder
+from qa_bot.answering.answer import AnswerSettings, compose_answer, read_hits
+from qa_bot.answering.reading import ReaderSettings
+from qa_bot.answering.retrieval import RetrievalSettings, Retriever
+from qa_bot.answering.spelling import Speller
 from qa_bot.errors import QuestionError
-from qa_bot.index import (
+from qa_bot.index.build import BuildReport, build_index
+from qa_bot.index.embedding import Embedder, load_embedder
+from qa_bot.index.settings import IndexSettings
+from qa_bot.index.store import (
     DocumentInfo,
-    IndexSettings,
     IndexStore,
     check_model,
     current_version,
@@ -30,15 +33,12 @@ from qa_bot.index import (
 )
 from qa_bot.models import Answer, Hit, Passage
 from qa_bot.reader.model import Reader
-from qa_bot.reading import ReaderSettings
-from qa_bot.retrieval import RetrievalSettings, Retriever
-from qa_bot.spelling import Speller
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from qa_bot.answer import Candidate
-    from qa_bot.generation import OpenAIGenerator
+    from qa_bot.answering.answer import Candidate
+    from qa_bot.llm.generation import OpenAIGenerator
 
 DEFAULT_INDEX_DIR = "embeddings"
 MAX_QUESTION_CHARS = 1000
@@ -283,7 +283,7 @@ class QABot:
         k = _check_k(k)
         query = question
         if history:
-            from qa_bot.followup import contextualize
+            from qa_bot.answering.followup import contextualize
 
             # Only recent turns can carry a subject, and each is bounded like a question.
             recent = [t[: self.max_question_chars] for t in list(history)[-MAX_HISTORY_TURNS:]]
@@ -293,7 +293,7 @@ class QABot:
         if self.generator is None:
             yield extractive
             return
-        from qa_bot.generation import stream_answer
+        from qa_bot.llm.generation import stream_answer
 
         yield from stream_answer(
             query, list(extractive.hits), generator=self.generator, embedder=self.embedder,

@@ -75,7 +75,7 @@ def _generator(llm_url: str | None, llm_model: str | None) -> Any:
         if llm_model:
             raise click.ClickException("--llm-model needs --llm-url")
         return None
-    from qa_bot.generation import OpenAIGenerator
+    from qa_bot.llm.generation import OpenAIGenerator
 
     try:
         return OpenAIGenerator(llm_url, llm_model or "default")
@@ -107,9 +107,9 @@ def index(
 ) -> None:
     """Build (or update) the index of CORPUS_DIR (default: ./corpus)."""
     with _user_errors():
-        from qa_bot.build import build_index
-        from qa_bot.embedding import load_embedder
-        from qa_bot.index import IndexSettings
+        from qa_bot.index.build import build_index
+        from qa_bot.index.embedding import load_embedder
+        from qa_bot.index.settings import IndexSettings
 
         report = build_index(
             corpus_dir,
@@ -219,7 +219,7 @@ def chat(
             click.echo(
                 f"Index {bot.build_report.status}: {bot.build_report.passages} passages.", err=True
             )
-        from qa_bot.app import launch
+        from qa_bot.ui.app import launch
 
         launch(bot, host=host, port=port)
 
@@ -264,9 +264,10 @@ def eval_(
     contains the gold answer" and a row per article.
     """
     with _user_errors():
-        from qa_bot import evaluation
-        from qa_bot.question_set import load_questions
-        from qa_bot.squad_set import is_squad, load_squad_set, squad_dirs, write_corpus
+        from qa_bot.evaluation import metrics as evaluation
+        from qa_bot.evaluation import report as eval_report
+        from qa_bot.evaluation.question_set import load_questions
+        from qa_bot.evaluation.squad import is_squad, load_squad_set, squad_dirs, write_corpus
 
         targets = evaluation.TARGETS
         if is_squad(questions):
@@ -288,8 +289,8 @@ def eval_(
                 raise click.ClickException(
                     f"{compare} is not a qa-bot eval report: {exc}"
                 ) from None
+        from qa_bot.answering.retrieval import DENSE_ONLY
         from qa_bot.bot import QABot
-        from qa_bot.retrieval import DENSE_ONLY
 
         retrieval = DENSE_ONLY if dense_only else None
         if corpus_dir is not None:
@@ -309,10 +310,10 @@ def eval_(
     if as_json:
         click.echo(json.dumps(evaluation.report_to_json(report), ensure_ascii=False, indent=1))
     else:
-        click.echo(evaluation.format_report(report, targets))
+        click.echo(eval_report.format_report(report, targets))
     if old is not None:
         click.echo("")
-        click.echo(evaluation.format_comparison(evaluation.compare(old, report)))
+        click.echo(eval_report.format_comparison(eval_report.compare(old, report)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-.venv/bin/ruff check qa_bot tests
-.venv/bin/ruff format --check qa_bot tests
+.venv/bin/ruff check qa_bot tests benchmarks
+.venv/bin/ruff format --check qa_bot tests benchmarks
 .venv/bin/mypy
+# The import contracts of pyproject.toml (stages one way down, no cycles; docs/architecture.md).
+.venv/bin/lint-imports
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from qa_bot.answering.reading import ReaderSettings
 from qa_bot.bot import QABot
-from qa_bot.evaluation import evaluate
+from qa_bot.evaluation.metrics import evaluate
+from qa_bot.evaluation.squad import load_squad_set, squad_dirs, write_corpus
 from qa_bot.reader.model import Reader
-from qa_bot.reading import ReaderSettings
-from qa_bot.squad_set import load_squad_set, squad_dirs, write_corpus
 
 
 class CachedReader(Reader):
@@ -33,11 +33,12 @@ class CachedReader(Reader):
 
     def logits(self, question: str | Sequence[str], texts: Sequence[str]) -> np.ndarray:
         questions = [question] * len(texts) if isinstance(question, str) else list(question)
-        missing = [(q, t) for q, t in zip(questions, texts, strict=True) if (q, t) not in self.cache]
+        pairs = list(zip(questions, texts, strict=True))
+        missing = [pair for pair in pairs if pair not in self.cache]
         if missing:
             fresh = super().logits([q for q, _ in missing], [t for _, t in missing])
             self.cache.update(zip(missing, (float(x) for x in fresh), strict=True))
-        return np.array([self.cache[(q, t)] for q, t in zip(questions, texts, strict=True)])
+        return np.array([self.cache[pair] for pair in pairs])
 
 
 class CachedEmbedder:
@@ -62,7 +63,7 @@ def main(argv: list[str]) -> int:
     bot = QABot.from_corpus(write_corpus(squad, corpus_dir), index_dir)
     bot.reader = CachedReader()
     embedder = CachedEmbedder(bot.embedder)
-    bot._state.retriever.embedder = embedder  # noqa: SLF001 - tuning only
+    bot._state.retriever.embedder = embedder
     questions = list(squad.questions)
     keys = ("answer_evidence_rate", "answer_contains_gold", "hit@1", "abstention_accuracy",
             "false_abstention_rate")  # fmt: skip

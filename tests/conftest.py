@@ -19,7 +19,7 @@ SEED_CORPUS = ROOT / "corpus"
 
 @pytest.fixture
 def hash_embedder():  # type: ignore[no-untyped-def]
-    from qa_bot.embedding import HashEmbedder
+    from qa_bot.index.embedding import HashEmbedder
 
     return HashEmbedder(512)
 
@@ -55,7 +55,7 @@ def small_corpus(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The bundled all-MiniLM-L6-v2, loaded once per session."""
-    from qa_bot.embedding import load_embedder
+    from qa_bot.index.embedding import load_embedder
 
     embedder = load_embedder(None)
     embedder.warm_up()
@@ -65,7 +65,7 @@ def real_embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Iterator[Path]:  # type: ignore[no-untyped-def]
     """The seed corpus indexed with the real model, once per session (a fresh copy)."""
-    from qa_bot.index import build_index
+    from qa_bot.index.build import build_index
 
     base = tmp_path_factory.mktemp("seed")
     corpus = base / "corpus"

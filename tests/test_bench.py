@@ -32,7 +32,7 @@ SCALE_KEYS = ("n", "index", "build_s", "memory_mb", "p50_ms", "p95_ms", "recall_
 def test_quick_benchmark_reports_every_number(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "qa_bot.bench", "--quick", "--json", str(out)],
+        [sys.executable, "-m", "benchmarks.bench", "--quick", "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.answer import NO_ANSWER, AnswerSettings
+from qa_bot.answering.answer import NO_ANSWER, AnswerSettings
 from qa_bot.bot import QABot
-from qa_bot.embedding import HashEmbedder
 from qa_bot.errors import QuestionError
+from qa_bot.index.embedding import HashEmbedder
 
 pytestmark = pytest.mark.unit
 
@@ -106,7 +106,7 @@ def test_from_corpus_reusing_an_index_reads_and_checksums_it_once(
     small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from qa_bot import bot as bot_module
-    from qa_bot import build as build_module
+    from qa_bot.index import build as build_module
 
     index_dir = tmp_path / "index"
     QABot.from_corpus(small_corpus, index_dir, embedder=HashEmbedder(512))

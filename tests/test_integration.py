@@ -87,7 +87,7 @@ def test_cli_ask_end_to_end(seed_index: Path) -> None:
 
 
 def test_onnx_backend_gives_the_same_answers(seed_index: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
-    from qa_bot.embedding import load_embedder
+    from qa_bot.index.embedding import load_embedder
 
     onnx = load_embedder("onnx")
     texts = ["Why is Moscow wary of Trump?", "The Kremlin welcomed Trump's overtures."]

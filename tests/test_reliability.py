@@ -36,9 +36,10 @@ from click.testing import CliRunner, Result
 
 from qa_bot.bot import QABot
 from qa_bot.cli import cli
-from qa_bot.embedding import HashEmbedder
 from qa_bot.errors import QuestionError
-from qa_bot.index import MANIFEST, build_index, current_version, load_index
+from qa_bot.index.build import build_index
+from qa_bot.index.embedding import HashEmbedder
+from qa_bot.index.store import MANIFEST, current_version, load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
@@ -1026,7 +1027,7 @@ def test_every_index_file_is_json_npy_faiss_or_bm25(
 ) -> None:
     import faiss
 
-    from qa_bot.index import IndexSettings
+    from qa_bot.index.settings import IndexSettings
 
     index_dir = tmp_path / "index"
     build_index(small_corpus, index_dir, HashEmbedder(512), settings=IndexSettings(ann=ann))

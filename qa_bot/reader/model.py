@@ -56,7 +56,7 @@ def load_tokenizer(path: Path, max_tokens: int = MAX_TOKENS) -> Any:
 
     tokenizer = Tokenizer.from_file(str(path))
     tokenizer.enable_truncation(max_tokens, strategy="only_second")
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a vocabulary token
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
     return tokenizer
 
 

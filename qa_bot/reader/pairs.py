@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_bot.sentences import split_sentences
+from qa_bot.ingest.sentences import split_sentences
 from qa_bot.reader.model import reader_text
 
 
@@ -95,7 +95,7 @@ def load_squad(path: str | Path) -> list[SquadParagraph]:
 
 
 def candidate_texts(paragraph: SquadParagraph) -> list[str]:
-    """The reader input for each sentence of a paragraph (previous sentence and title as context)."""
+    """The reader input for each sentence of a paragraph (previous sentence, title as context)."""
     return [
         reader_text(
             paragraph.sentence(i), paragraph.sentence(i - 1) if i else "", paragraph.article
@@ -157,9 +157,7 @@ def _retrieved_negatives(
                 sentence = other.sentence(i).lower()
                 if any(a in sentence for a in answers):
                     continue
-                out.append(
-                    Pair(q.question, texts[id(other)][i], 0.0, article, q.qid, "retrieved")
-                )
+                out.append(Pair(q.question, texts[id(other)][i], 0.0, article, q.qid, "retrieved"))
                 taken += 1
                 if taken >= per_question:
                     break

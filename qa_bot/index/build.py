@@ -1,0 +1,395 @@
+"""Building the index: chunk, embed (reusing what the live index has), write, switch.
+
+A build takes a lock on the index folder (one writer at a time), writes a complete new version
+folder under a temporary name, fsyncs it, renames it into place, then swaps ``CURRENT`` with
+``os.replace``: a crash at any moment leaves the previous version live. The layout of a version
+folder and how it is read and verified are in :mod:`qa_bot.index.store`.
+
+Thread-safety: builds of the same folder are serialized by a file lock; readers never take it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa_bot.errors import QABotError
+from qa_bot.index.embedding import Embedder, fingerprint
+from qa_bot.index.settings import IndexSettings
+from qa_bot.index.store import (
+    CURRENT,
+    FORMAT_VERSION,
+    MANIFEST,
+    IndexStore,
+    _sha256_file,
+    bm25_tokens,
+    current_version,
+    load_index,
+    read_manifest,
+)
+from qa_bot.index.vectors import build_vector_index, write_vector_index
+from qa_bot.ingest.chunking import Chunker
+from qa_bot.ingest.corpus import CorpusLoad, SkippedFile, load_corpus
+from qa_bot.models import Document, Passage
+from qa_bot.version import __version__
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did. ``status`` is ``"built"``, ``"updated"`` or ``"reused"``.
+
+    ``embedded_sentences`` counts the short texts embedded: sentences, sentence windows and
+    headlines (each distinct text once; the rest came from the live index). ``store`` is the
+    verified live index when it was reused (so a caller need not load and checksum it again),
+    else ``None``.
+    """
+
+    status: str
+    index_dir: str
+    documents: int
+    passages: int
+    sentences: int
+    embedded_passages: int
+    embedded_sentences: int
+    skipped: tuple[SkippedFile, ...]
+    seconds: float
+    store: IndexStore | None = field(default=None, repr=False, compare=False)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Remove what a killed build left behind (called under the build lock)."""
+    for stale in index_dir.glob(".tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    (index_dir / f".{CURRENT}.tmp").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    # One writer at a time; readers never take it (they read a complete version folder).
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def corpus_metadata_hash(corpus: CorpusLoad) -> str:
+    """A hash of every document's title and metadata.
+
+    File hashes alone miss an edited metadata sidecar, which changes titles without touching
+    the articles.
+    """
+    data = [(d.doc_id, d.title, sorted(d.metadata.items())) for d in corpus.documents]
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _settings_key(settings: IndexSettings, embedder: Embedder) -> dict[str, Any]:
+    return {"settings": settings.to_json(), "model": embedder.model_id}
+
+
+def is_fresh(
+    index_dir: Path, corpus: CorpusLoad, embedder: Embedder, settings: IndexSettings
+) -> bool:
+    """True when the live index was built from these files with this model and settings."""
+    try:
+        manifest = read_manifest(index_dir)
+    except QABotError:
+        return False
+    return bool(
+        manifest.get("format_version") == FORMAT_VERSION
+        and manifest.get("corpus", {}).get("files") == corpus.file_hashes
+        and manifest.get("corpus", {}).get("metadata") == corpus_metadata_hash(corpus)
+        and manifest.get("build_key") == _settings_key(settings, embedder)
+    )
+
+
+def _verified(index_dir: Path) -> IndexStore | None:
+    """The live index if it loads and passes its checks (a damaged one is rebuilt, not reused)."""
+    try:
+        return load_index(index_dir)
+    except QABotError:
+        return None
+
+
+def _previous_vectors(
+    index_dir: Path, embedder: Embedder
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Vectors of the live index by passage id and by sentence, window or headline text hash."""
+    try:
+        store = load_index(index_dir, embedder, verify_model=False)
+    except QABotError:
+        return {}, {}
+    if store.model_id != embedder.model_id:
+        return {}, {}
+    by_passage = {p.passage_id: store.passage_vectors[i] for i, p in enumerate(store.passages)}
+    by_text: dict[str, np.ndarray] = {}
+    texts: dict[int, tuple[list[str], list[str]]] = {}  # per passage, computed once
+    for row, (p_idx, s_idx) in enumerate(store.sentence_rows):
+        if int(p_idx) not in texts:
+            passage = store.passages[int(p_idx)]
+            texts[int(p_idx)] = (passage.sentence_texts(), passage.sentence_windows())
+        sentences, windows = texts[int(p_idx)]
+        by_text[_text_key(sentences[int(s_idx)])] = store.sentence_vectors[row]
+        by_text[_text_key(windows[int(s_idx)])] = store.window_vectors[row]
+    for info, vector in zip(store.documents.values(), store.title_vectors, strict=True):
+        by_text[_text_key(info.title)] = vector
+    return by_passage, by_text
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _embed_with_cache(
+    texts: list[str],
+    keys: list[str],
+    cache: dict[str, np.ndarray],
+    embedder: Embedder,
+    show_progress: bool,
+) -> tuple[np.ndarray, int]:
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+    if missing:
+        vectors = embedder.encode([t for _, t in missing], show_progress=show_progress)
+        for (key, _), vector in zip(missing, vectors, strict=True):
+            cache[key] = vector
+    if not keys:
+        return np.zeros((0, embedder.dimension), dtype=np.float32), 0
+    return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
+
+
+def build_index(
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    embedder: Embedder,
+    *,
+    settings: IndexSettings | None = None,
+    force: bool = False,
+    show_progress: bool = False,
+) -> BuildReport:
+    """Build (or reuse, or update) the index of a corpus folder.
+
+    Unchanged corpus, model and settings: the live index is reused as it is. Otherwise a new
+    version is written, re-embedding only passages and sentences the live index does not have.
+
+    Raises:
+        CorpusError: the corpus folder is missing, empty or has nothing readable.
+        ModelLoadError: the embedding model cannot be loaded.
+    """
+    started = time.perf_counter()
+    settings = settings or IndexSettings()
+    index_dir = Path(index_dir)
+    corpus = load_corpus(corpus_dir)
+    with _build_lock(index_dir):
+        _remove_leftovers(index_dir)
+        fresh = not force and is_fresh(index_dir, corpus, embedder, settings)
+        live = _verified(index_dir) if fresh else None
+        if live is not None:
+            counts = live.manifest["counts"]
+            return BuildReport(
+                "reused",
+                str(index_dir),
+                counts["documents"],
+                counts["passages"],
+                counts["sentences"],
+                0,
+                0,
+                corpus.skipped,
+                time.perf_counter() - started,
+                store=live,
+            )
+        embedder.warm_up()
+        passage_cache, sentence_cache = (
+            ({}, {}) if force else _previous_vectors(index_dir, embedder)
+        )
+        had_previous = bool(passage_cache)
+        chunker = Chunker(settings.chunker, model_token_count=embedder.count_tokens)
+        passages: list[Passage] = []
+        seen: set[str] = set()
+        for document in corpus.documents:
+            for passage in chunker.chunk(document):
+                if passage.passage_id not in seen:
+                    seen.add(passage.passage_id)
+                    passages.append(passage)
+        passage_vectors, embedded_p = _embed_with_cache(
+            [p.text for p in passages],
+            [p.passage_id for p in passages],
+            passage_cache,
+            embedder,
+            show_progress,
+        )
+        rows = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
+        sentence_texts = [passages[i].sentence_texts()[j] for i, j in rows]
+        window_texts = [passages[i].sentence_windows()[j] for i, j in rows]
+        titles = [d.title for d in corpus.documents]
+        # Sentences, windows and titles share one cache keyed by their text.
+        texts = sentence_texts + window_texts + titles
+        text_vectors, embedded_s = _embed_with_cache(
+            texts, [_text_key(t) for t in texts], sentence_cache, embedder, show_progress
+        )
+        n = len(sentence_texts)
+        built = _Built(
+            passages=passages,
+            passage_vectors=passage_vectors,
+            sentence_rows=np.asarray(rows, dtype=np.int32).reshape(-1, 2),
+            sentence_texts=sentence_texts,
+            sentence_vectors=text_vectors[:n],
+            window_vectors=text_vectors[n : 2 * n],
+            title_vectors=text_vectors[2 * n :],
+        )
+        version = _write_version(index_dir, corpus, built, embedder, settings)
+        _switch(index_dir, version)
+    return BuildReport(
+        "updated" if had_previous else "built",
+        str(index_dir),
+        len(corpus.documents),
+        len(passages),
+        len(rows),
+        embedded_p,
+        embedded_s,
+        corpus.skipped,
+        time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class _Built:
+    """Everything a build computed, before it is written."""
+
+    passages: list[Passage]
+    passage_vectors: np.ndarray
+    sentence_rows: np.ndarray
+    sentence_texts: list[str]
+    sentence_vectors: np.ndarray
+    window_vectors: np.ndarray
+    title_vectors: np.ndarray
+
+
+def _write_version(
+    index_dir: Path,
+    corpus: CorpusLoad,
+    built: _Built,
+    embedder: Embedder,
+    settings: IndexSettings,
+) -> Path:
+    import bm25s
+
+    name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir(parents=True)
+    _write_json(tmp / "documents.json", [_document_json(d) for d in corpus.documents])
+    _write_json(tmp / "passages.json", [_passage_json(p) for p in built.passages])
+    np.save(tmp / "passage_vectors.npy", built.passage_vectors, allow_pickle=False)
+    np.save(tmp / "sentence_vectors.npy", built.sentence_vectors, allow_pickle=False)
+    np.save(tmp / "window_vectors.npy", built.window_vectors, allow_pickle=False)
+    np.save(tmp / "sentences.npy", built.sentence_rows, allow_pickle=False)
+    np.save(tmp / "title_vectors.npy", built.title_vectors, allow_pickle=False)
+    for vectors, kind in (
+        (built.passage_vectors, "passages"),
+        (built.sentence_vectors, "sentences"),
+    ):
+        write_vector_index(build_vector_index(vectors, settings), tmp / f"{kind}.faiss")
+    # BM25 over sentences, not passages: evidence lives in sentences, and a passage's keyword
+    # score is its best sentence's (measured better on the question set than passage BM25).
+    bm25 = bm25s.BM25()
+    bm25.index(bm25_tokens(built.sentence_texts), show_progress=False)
+    bm25.save(str(tmp / "bm25"), show_progress=False)
+    files = {
+        str(path.relative_to(tmp)): _sha256_file(path)
+        for path in sorted(tmp.rglob("*"))
+        if path.is_file()
+    }
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "qa_bot_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "model": {
+            "id": embedder.model_id,
+            "dimension": int(embedder.dimension),
+            "max_tokens": int(embedder.max_tokens),
+            "fingerprint": fingerprint(embedder),
+        },
+        "settings": settings.to_json(),
+        "build_key": _settings_key(settings, embedder),
+        "corpus": {"files": corpus.file_hashes, "metadata": corpus_metadata_hash(corpus)},
+        "counts": {
+            "documents": len(corpus.documents),
+            "passages": len(built.passages),
+            "sentences": int(built.sentence_rows.shape[0]),
+        },
+        "files": files,
+    }
+    _write_json(tmp / MANIFEST, manifest)
+    _fsync_tree(tmp)
+    final = index_dir / name
+    os.replace(tmp, final)
+    return final
+
+
+def _switch(index_dir: Path, version: Path) -> None:
+    pointer_tmp = index_dir / f".{CURRENT}.tmp"
+    with pointer_tmp.open("w", encoding="utf-8") as handle:
+        handle.write(version.name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    previous = current_version(index_dir) if (index_dir / CURRENT).exists() else None
+    os.replace(pointer_tmp, index_dir / CURRENT)
+    fd = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    # Keep the version just replaced (a reader may still be loading it); drop older ones.
+    keep = {version.name} | ({previous.name} if previous else set())
+    for old in index_dir.glob("v-*"):
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _document_json(document: Document) -> dict[str, Any]:
+    return {
+        "doc_id": document.doc_id,
+        "title": document.title,
+        "source_path": document.source_path,
+        "metadata": dict(document.metadata),
+    }
+
+
+def _passage_json(passage: Passage) -> dict[str, Any]:
+    return {
+        "passage_id": passage.passage_id,
+        "doc_id": passage.doc_id,
+        "title": passage.title,
+        "text": passage.text,
+        "start": passage.start,
+        "end": passage.end,
+        "sentences": [[s.start, s.end] for s in passage.sentences],
+    }

@@ -1,0 +1,83 @@
+"""Follow-up rewriting without an LLM: ``contextualize`` carries the subject of earlier turns."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_bot.answering.followup import contextualize, needs_context
+
+pytestmark = pytest.mark.unit
+
+MOSCOW = ["Why is Moscow wary of Trump?"]
+
+
+def test_pronoun_is_replaced_by_the_person_and_the_subject_is_appended() -> None:
+    assert contextualize("What did he do in 2017?", MOSCOW) == "What did Trump do in 2017? (Moscow)"
+
+
+def test_possessive_pronoun_becomes_a_possessive_name() -> None:
+    query = contextualize("And his views on sanctions?", MOSCOW)
+    assert query.startswith("And Trump's views on sanctions?")
+    assert "Moscow" in query
+
+
+def test_object_pronoun_after_another_name_still_points_back() -> None:
+    assert contextualize("Did Putin congratulate him?", MOSCOW).startswith(
+        "Did Putin congratulate Trump?"
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the population of Brazil?",
+        "How did the Kremlin react to the election?",
+        "Did Putin say he would meet Trump?",  # "he" has its antecedent in the question
+        "Who spoke at the Valdai Discussion Club?",
+    ],
+)
+def test_standalone_questions_are_unchanged(question: str) -> None:
+    assert contextualize(question, MOSCOW) == question
+    assert not needs_context(question)
+
+
+def test_without_history_nothing_changes() -> None:
+    assert contextualize("What did he do in 2017?", []) == "What did he do in 2017?"
+    assert contextualize("  Why?  ", ()) == "Why?"
+
+
+@pytest.mark.parametrize("question", ["Why?", "What about Putin?", "And in 2020?", "Is it true?"])
+def test_short_or_leaning_questions_get_the_subject(question: str) -> None:
+    query = contextualize(question, MOSCOW)
+    assert query.startswith(question)
+    assert "Moscow" in query
+
+
+def test_ambiguous_person_is_not_guessed() -> None:
+    query = contextualize("What did she say?", ["Did Putin meet Trump?"])
+    assert query.startswith("What did she say?")  # two people named: no replacement
+    assert "Putin" in query and "Trump" in query
+
+
+def test_places_are_not_taken_for_people() -> None:
+    query = contextualize("What did he say?", ["What did Zelensky tell Moscow and Ukraine?"])
+    assert query.startswith("What did Zelensky say?")
+
+
+def test_subject_carries_through_a_chain_of_follow_ups() -> None:
+    history = ["Why is Moscow wary of Trump?", "What did he do in 2017?"]
+    query = contextualize("Why?", history)
+    assert "Trump" in query and "Moscow" in query
+
+
+def test_without_entities_the_earlier_nouns_are_carried() -> None:
+    query = contextualize("What happened after that?", ["Why did oil prices fall?"])
+    assert query.startswith("What happened after that?")
+    assert "oil" in query and "prices" in query
+
+
+def test_group_pronoun_appends_rather_than_replaces() -> None:
+    history = ["What did Russian officials say about Donald Trump's election?"]
+    query = contextualize("What did they expect?", history)
+    assert query.startswith("What did they expect?")
+    assert "Donald Trump" in query

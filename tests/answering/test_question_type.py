@@ -1,0 +1,72 @@
+"""The cues behind abstaining: a question's names and the kind of answer it asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_bot.answering.question_type import expected_kind, has_kind, missing_names, question_names
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What did Kamala Harris say about Putin?", ["Kamala", "Harris", "Putin"]),
+        ("What did NATO's secretary general say?", ["NATO"]),
+        # A capitalised first word is not a name unless written in capitals.
+        ("Once the Donbas is taken, what next?", ["Donbas"]),
+        ("Apart from Ukraine, what worries the Kremlin?", ["Ukraine", "Kremlin"]),
+        ("EU sanctions: what comes next?", ["EU"]),
+        ("why is moscow wary of trump?", []),
+        ("", []),
+    ],
+)
+def test_question_names(question: str, names: list[str]) -> None:
+    assert question_names(question) == names
+
+
+def test_missing_names_matches_words_plurals_and_other_names_of_a_country() -> None:
+    texts = ["The UK development minister resigned.", "Russians hope for a deal with Trump."]
+    assert missing_names("Which British minister resigned?", texts) == []
+    assert missing_names("What do Russian officials hope?", texts) == []
+    assert missing_names("What did NATO say about Trump?", texts) == ["NATO"]
+    assert missing_names("What did Canadian officials say?", texts) == ["Canadian"]
+    # Case does not matter, but a name inside another word does not count.
+    assert missing_names("What did TRUMP say?", ["trump said"]) == []
+    assert missing_names("What did Ed say?", ["Edward said"]) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many soldiers has Ukraine lost?", "number"),
+        ("How much oil does Russia export to India?", "number"),
+        ("How much are the reserves worth in dollars?", "number"),
+        ("What share of exports goes to China?", "number"),
+        ("Which number president is Trump?", "number"),
+        ("On what date is the summit?", "date"),
+        ("In what year did the sanctions start?", "date"),
+        ("Which day did Putin speak?", "date"),
+        # Degree and manner, not quantities; "when" and "who" are too loose to check.
+        ("How much does Moscow trust Trump?", None),
+        ("How high are Russian expectations of Trump?", None),
+        ("When did Putin congratulate Trump?", None),
+        ("Who is the real audience for the flattery?", None),
+        ("Why is Moscow wary of Trump?", None),
+    ],
+)
+def test_expected_kind(question: str, kind: str | None) -> None:
+    assert expected_kind(question) == kind
+
+
+def test_has_kind_needs_something_the_question_does_not_already_say() -> None:
+    question = "How many billions of dollars has Washington given Kyiv since 2022?"
+    assert not has_kind("Second, Trump opposed aid to Kiev since 2022.", "number", question)
+    assert has_kind("Washington has given Kyiv $61 billion since 2022.", "number", question)
+    assert has_kind("It gave two packages.", "number", "How many packages?")
+    assert not has_kind("It gave packages.", "number", "How many packages?")
+    assert has_kind("The summit is on 12 March.", "date", "On what date is the summit?")
+    assert has_kind("They met in 2017.", "date", "In what year did they meet?")
+    assert has_kind("It is planned for next month.", "date", "On what date is it?")
+    assert not has_kind("It is planned in Helsinki.", "date", "On what date is it?")
