@@ -1,0 +1,42 @@
+"""The answer-type check: a question asking for a person, organisation or place."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa_bot.answering.answer_type import (
+    ORGANISATION,
+    PERSON,
+    PLACE,
+    expected_entities,
+    has_new_entity,
+)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who did Trump choose as CIA director?", PERSON),
+        ("Which Russian tabloid wrote about the meeting?", ORGANISATION),
+        ("Which senior official criticised the plan?", PERSON),
+        ("Where will the summit be held?", PLACE),
+        ("In which city did they meet?", PLACE),
+        ("Who is the audience for the flattery?", None),  # answered by a common noun
+        ("Why is Moscow wary of Trump?", None),
+        ("How many brands left Russia?", None),  # numbers: question_type.py
+    ],
+)
+def test_expected_entities(question: str, expected: frozenset[str] | None) -> None:
+    assert expected_entities(question) == expected
+
+
+@pytest.mark.integration
+def test_a_new_entity_of_the_asked_kind_must_be_quoted() -> None:
+    question = "Who did Trump choose as CIA director?"
+    assert has_new_entity(question, ["Trump picked John Ratcliffe to lead the CIA."], PERSON)
+    # Trump is named by the question already: not an answer to "who"
+    assert not has_new_entity(
+        question, ["Moscow is watching whom Trump picks for the CIA."], PERSON
+    )
+    assert has_new_entity("Where did they meet?", ["They met in Helsinki in 2018."], PLACE)

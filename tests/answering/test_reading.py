@@ -1,0 +1,62 @@
+"""The reader in answers: passage reranking, sentence choice, concise answers, abstention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_bot.answering.reading import ReaderSettings, rerank_hits
+from qa_bot.bot import QABot
+from qa_bot.index.embedding import HashEmbedder
+from qa_bot.models import Hit, Passage, Span
+
+
+def _hit(pid: str, score: float, rank: int) -> Hit:
+    text = f"Passage {pid} says something."
+    passage = Passage(pid, "d", "T", text, 0, len(text), (Span(0, len(text)),))
+    return Hit(passage, score, score, score, 0.0, rank)
+
+
+@pytest.mark.unit
+def test_rerank_blends_the_best_sentence_probability() -> None:
+    hits = [_hit("a", 0.60, 1), _hit("b", 0.55, 2), _hit("c", 0.50, 3)]
+    out = rerank_hits(hits, {"a": 0.1, "b": 0.9}, weight=0.5)
+    assert [h.passage.passage_id for h in out] == ["b", "a", "c"]
+    assert [h.rank for h in out] == [1, 2, 3]
+    assert out[0].reader == 0.9 and out[2].reader is None
+    assert out[0].score == pytest.approx(0.55 + 0.45)
+    # weight 0: the retrieval order stays, the probabilities are still shown
+    same = rerank_hits(hits, {"b": 0.9}, weight=0.0)
+    assert [h.passage.passage_id for h in same] == ["a", "b", "c"]
+    assert same[1].reader == 0.9
+
+
+@pytest.fixture
+def bot(small_corpus: Path, tmp_path: Path) -> QABot:
+    return QABot.from_corpus(small_corpus, tmp_path / "index", embedder=HashEmbedder(512))
+
+
+@pytest.mark.integration
+def test_the_reader_orders_the_answer_and_shows_its_scores(bot: QABot) -> None:
+    answer = bot.ask("How long does the tram take from the airport to the central station?")
+    assert not answer.abstained
+    assert "25 minutes" in answer.citations[0].quote
+    assert all(h.reader is not None for h in answer.hits[:2])
+
+
+@pytest.mark.integration
+def test_one_sentence_when_one_clearly_answers(bot: QABot) -> None:
+    answer = bot.ask("How much does a tram ticket cost?")
+    assert not answer.abstained
+    assert [c.quote for c in answer.citations] == ["Tickets cost two euros."]
+
+
+@pytest.mark.integration
+def test_the_reader_can_abstain_and_can_be_switched_off(bot: QABot) -> None:
+    question = "Who designed the tram line to the airport?"
+    bot.reader_settings = ReaderSettings(abstain_below=0.99)
+    assert bot.ask(question).abstained
+    bot.reader = None
+    answer = bot.ask("How much does a tram ticket cost?")
+    assert all(h.reader is None for h in answer.hits)

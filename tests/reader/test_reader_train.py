@@ -1,0 +1,94 @@
+"""The training module: calibration, metrics, and a whole (tiny) run to a loadable model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_bot.reader import train
+from qa_bot.reader.model import Reader, sha256_file
+
+
+@pytest.mark.unit
+def test_platt_scaling_recovers_a_known_calibration() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, 20000)
+    labels = (rng.random(20000) < 1 / (1 + np.exp(-(0.5 * logits - 1.0)))).astype(float)
+    fit = train.fit_platt(logits, labels)
+    assert fit["scale"] == pytest.approx(0.5, abs=0.05)
+    assert fit["shift"] == pytest.approx(-1.0, abs=0.1)
+
+
+@pytest.mark.unit
+def test_auc() -> None:
+    assert train._auc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert train._auc([0.1], [0.9]) == 0.0
+    assert train._auc([0.5], [0.5]) == 0.5
+
+
+@pytest.mark.unit
+def test_length_buckets_cover_every_pair_once() -> None:
+    import random
+
+    lengths = [random.Random(i).randint(5, 90) for i in range(1000)]
+    batches = train._length_buckets(list(range(1000)), lengths, 32, random.Random(1))
+    rows = sorted(i for b in batches for i in b)
+    assert rows == list(range(1000))
+    assert max(len(b) for b in batches) == 32
+
+
+def _tiny_squad(path: Path) -> Path:
+    def para(title_word: str, n: int) -> dict[str, object]:
+        context = (
+            f"The {title_word} station opened in {1900 + n}. It was built by engineer No{n}. "
+            f"Trains to the coast leave every {n + 5} minutes."
+        )
+        return {
+            "context": context,
+            "qas": [
+                {
+                    "id": f"{title_word}{n}a",
+                    "question": f"When did the {title_word} station open?",
+                    "answers": [{"text": str(1900 + n), "answer_start": context.index("19")}],
+                    "is_impossible": False,
+                },
+                {
+                    "id": f"{title_word}{n}b",
+                    "question": f"Who designed the {title_word} airport?",
+                    "answers": [],
+                    "is_impossible": True,
+                },
+            ],
+        }
+
+    data = {
+        "data": [
+            {"title": "Normans", "paragraphs": [para("north", n) for n in range(3)]},
+            {"title": "Railways", "paragraphs": [para("south", n) for n in range(6)]},
+        ]
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_tiny_run_writes_a_card_and_a_loadable_model(tmp_path: Path) -> None:
+    out = tmp_path / "model"
+    data = _tiny_squad(tmp_path / "tiny.json")
+    assert train.main(["--data", str(data), "--out", str(out), "--epochs", "1"]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["held_out"] == ["Normans", "1973 oil crisis"]
+    assert card["train_articles"] == ["Railways"]
+    assert card["data_sha256"] == sha256_file(data)
+    assert sha256_file(out / card["file"]) == card["sha256"]
+    assert card["config"]["seed"] == train.TrainConfig().seed
+    assert {"biencoder_right_sentence", "onnx_right_sentence", "onnx_no_answer_auc"} <= set(
+        card["metrics"]
+    )
+    assert "CC BY-SA 4.0" in (out / "README.md").read_text()
+    probs = Reader(out).probabilities("When did it open?", ["It opened in 1901."])
+    assert probs.shape == (1,) and 0.0 <= probs[0] <= 1.0
