@@ -241,7 +241,9 @@ def chat(
 @click.option(
     "--compare", type=click.Path(dir_okay=False), help="An earlier report (JSON) to compare with."
 )
-@click.option("--dense-only", is_flag=True, help="Baseline: dense passage retrieval only, no MMR.")
+@click.option(
+    "--dense-only", is_flag=True, help="Baseline: dense passage retrieval only, no MMR, no reader."
+)
 @click.option(
     "--no-reader", is_flag=True, help="Baseline: answer from the bi-encoder alone, no reader model."
 )
@@ -297,7 +299,7 @@ def eval_(
             bot = QABot.from_corpus(corpus_dir, index_dir, model=model, retrieval=retrieval)
         else:
             bot = QABot.load(index_dir, model=model, retrieval=retrieval)
-        if no_reader:
+        if no_reader or dense_only:
             bot.reader = None
         report = evaluation.evaluate(bot, question_set, k=k)
         report = replace(

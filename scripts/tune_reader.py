@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -67,14 +68,35 @@ def main(argv: list[str]) -> int:
     questions = list(squad.questions)
     keys = ("answer_evidence_rate", "answer_contains_gold", "hit@1", "abstention_accuracy",
             "false_abstention_rate")  # fmt: skip
-    print("sentence_w passage_w abstain_below also_below | evidence gold hit@1 abst false_abst")
-    grid = itertools.product((0.0, 0.5, 1.0, 2.0), (0.0, 0.25, 0.5, 1.0), (0.0,), (0.0, 0.5))
-    for sw, pw, ab, ob in grid:
-        bot.reader_settings = ReaderSettings(
-            sentence_weight=sw, passage_weight=pw, abstain_below=ab, also_below=ob
-        )
+
+    def run(label: str, settings: ReaderSettings, entity_penalty: float = 0.2) -> dict[str, float]:
+        bot.reader_settings = settings
+        bot.answer_settings = replace(bot.answer_settings, missing_entity_penalty=entity_penalty)
         totals = evaluate(bot, questions, k=10).totals
-        print(f"{sw:10} {pw:9} {ab:13} {ob:10} | " + " ".join(f"{totals[k]:.3f}" for k in keys))
+        print(f"{label:<44} | " + " ".join(f"{totals[k]:.3f}" for k in keys), flush=True)
+        return totals
+
+    print(f"{'setting':<44} | evidence gold hit@1 abstains false_abst")
+    best: tuple[float, ReaderSettings] | None = None
+    # 1. How to blend: sentence and passage weights, how many sentences (no reader abstention).
+    for sw, pw, ob in itertools.product((0.25, 0.5, 1.0, 2.0), (0.0, 0.25, 0.5, 1.0), (0.0, 0.5)):
+        settings = ReaderSettings(
+            sentence_weight=sw, passage_weight=pw, abstain_below=0.0, also_below=ob
+        )
+        t = run(f"sentence {sw} passage {pw} also {ob}", settings)
+        score = t["answer_evidence_rate"] + t["answer_contains_gold"] + t["hit@1"]
+        if best is None or score > best[0]:
+            best = (score, settings)
+    assert best is not None
+    print(f"best blend: {best[1]}")
+    # 2. When to abstain: the reader threshold, with and without the answer-type check.
+    for penalty in (0.0, 0.2):
+        for threshold in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
+            run(
+                f"abstain below {threshold} entity penalty {penalty}",
+                replace(best[1], abstain_below=threshold),
+                penalty,
+            )
     return 0
 
 

@@ -15,7 +15,8 @@ TIMINGS = (
     "model_load_s", "build_s", "bare_build_encode_s", "build_ratio", "noop_rebuild_s",
     "noop_share", "one_changed_s", "one_changed_share", "bare_p50_ms", "bare_p95_ms",
     "retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms", "retrieve_ratio",
-    "ask_ratio", "ask_embed_p50_ms", "ask_retrieve_p50_ms", "ask_answer_p50_ms",
+    "ask_ratio", "ask_noreader_ratio", "ask_reader_ratio", "bare_pairs_p50_ms",
+    "ask_noreader_p50_ms", "ask_embed_p50_ms", "ask_retrieve_p50_ms", "ask_answer_p50_ms",
     "in_process_peak_rss_mb", "cold_ask_s", "cold_bare_s", "cold_ratio", "cold_ask_peak_rss_mb",
     "cold_bare_peak_rss_mb", "help_s", "total_s",
 )  # fmt: skip
@@ -62,5 +63,7 @@ def test_quick_benchmark_reports_every_number(tmp_path: Path) -> None:
     assert sum(bool(row.get("chosen")) for row in result["scale"]) == len(
         {row["n"] for row in result["scale"]}
     )
-    assert {c["metric"] for c in result["checks"]} >= {"retrieve_ratio", "ask_ratio", "cold_ratio"}
+    assert {c["metric"] for c in result["checks"]} >= {
+        "retrieve_ratio", "ask_reader_ratio", "ask_noreader_ratio", "cold_ratio"
+    }  # fmt: skip
     assert "| retrieve_ratio |" in done.stdout

@@ -150,7 +150,12 @@ def read_hits(
     for cand in read:
         pid = cand.hit.passage.passage_id
         best[pid] = max(best.get(pid, 0.0), cand.prob or 0.0)
-    return rerank_hits(hits, best, rs.passage_weight), read
+    reranked = rerank_hits(hits, best, rs.passage_weight)
+    # Near-copies stay below the passage they copy, as in retrieval (MMR on the new scores).
+    ids = np.array([retriever.position(h.passage.passage_id) for h in reranked], dtype=np.int64)
+    scores = np.array([h.score for h in reranked], dtype=np.float32)
+    order = retriever.mmr(ids, scores, len(reranked)) if len(reranked) else []
+    return [replace(reranked[j], rank=rank) for rank, j in enumerate(order, start=1)], read
 
 
 def _confidence(

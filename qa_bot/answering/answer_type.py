@@ -25,7 +25,9 @@ PERSON = frozenset({"PERSON"})
 ORGANISATION = frozenset({"ORG", "NORP", "WORK_OF_ART", "PERSON"})
 PLACE = frozenset({"GPE", "LOC", "FAC"})
 
-_WHO = re.compile(r"^\W*(?:who|whom|whose)\b(?!\s+(?:is|are|was|were)\s+(?:the|a|an)\b)", re.I)
+# "Who is Mark Galeotti?" asks for a description and "Who is the audience for ...?" may be
+# answered by a common noun: a form of "to be" after "who" is not checked.
+_WHO = re.compile(r"^\W*(?:who|whom|whose)\b(?!\s+(?:is|are|was|were|'s)\b)", re.I)
 _ORG_WORDS = (
     r"(?:newspaper|tabloid|outlet|paper|channel|network|broadcaster|agency|company|firm|"
     r"organi[sz]ation|group|institute|think[ -]tank|party|bank|university|magazine|station)"

@@ -45,11 +45,9 @@ def sentence_probabilities(
     query: str, sentences: Sequence[tuple[Passage, int]], reader: Reader
 ) -> np.ndarray:
     """The reader's probability for each (passage, sentence index), read in context."""
-    texts = []
-    for passage, index in sentences:
-        own = passage.sentence_texts()
-        previous = own[index - 1] if index else ""
-        texts.append(reader_text(own[index], previous, passage.title))
+    texts = [
+        reader_text(passage.sentence_texts()[index], passage.title) for passage, index in sentences
+    ]
     return reader.probabilities(query, texts) if texts else np.zeros(0, dtype=np.float32)
 
 

@@ -176,7 +176,7 @@ class Retriever:
         }
         components.update(self._sentence_components(ids, query_vector))
         fused = self._fuse(components)
-        order = self._mmr(ids, fused, min(k, len(ids)))
+        order = self.mmr(ids, fused, min(k, len(ids)))
         return [
             Hit(
                 passage=self.store.passages[int(ids[j])],
@@ -244,7 +244,7 @@ class Retriever:
                 fused += weight / (s.rrf_k + ranks)
         return fused
 
-    def _mmr(self, ids: np.ndarray, fused: np.ndarray, k: int) -> list[int]:
+    def mmr(self, ids: np.ndarray, fused: np.ndarray, k: int) -> list[int]:
         """Maximal marginal relevance against near-copies.
 
         A passage whose cosine with one already picked is at least ``mmr_similarity`` (the same

@@ -7,8 +7,8 @@ answerable from the paragraph) every sentence of the paragraph is a negative. Op
 sentences of *other* paragraphs of the same article that the bi-encoder ranks highest for the
 question are added as negatives (never a sentence that contains a gold answer).
 
-Every pair's text is ``reader_text(sentence, previous sentence, article title)``: what the reader
-sees at query time.
+Every pair's text is ``reader_text(sentence, article title)``: what the reader sees at query
+time.
 """
 
 from __future__ import annotations
@@ -95,11 +95,9 @@ def load_squad(path: str | Path) -> list[SquadParagraph]:
 
 
 def candidate_texts(paragraph: SquadParagraph) -> list[str]:
-    """The reader input for each sentence of a paragraph (previous sentence, title as context)."""
+    """The reader input for each sentence of a paragraph (its article title as context)."""
     return [
-        reader_text(
-            paragraph.sentence(i), paragraph.sentence(i - 1) if i else "", paragraph.article
-        )
+        reader_text(paragraph.sentence(i), paragraph.article)
         for i in range(len(paragraph.sentences))
     ]
 

@@ -173,6 +173,7 @@ def _why(answer: Answer) -> str:
         rows.append(
             f"<tr><td class='num'>{hit.rank}</td><td class='title'>{esc(hit.passage.title)}</td>"
             f"<td>{f'[{number}]' if number else ''}</td>"
+            + (f"<td class='num'>{hit.reader:.2f}</td>" if hit.reader is not None else "<td>–</td>")
             + "".join(
                 f"<td class='num'>{value:.3f}</td>"
                 for value in (hit.score, hit.dense, hit.sentence, hit.window, hit.title, hit.bm25)
@@ -180,7 +181,9 @@ def _why(answer: Answer) -> str:
             + "</tr>"
         )
     head = (
-        "<tr><th>#</th><th>article</th><th>cited</th><th>fused</th><th>dense</th>"
+        "<tr><th>#</th><th>article</th><th>cited</th>"
+        "<th title='the reader model: probability that the best sentence answers'>reader</th>"
+        "<th>fused</th><th>dense</th>"
         "<th>best sentence</th><th>best window</th><th>headline</th><th>keyword (BM25)</th></tr>"
     )
     # The table scrolls sideways in its own box rather than squeezing its cells when narrow.

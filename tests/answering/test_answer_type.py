@@ -23,6 +23,7 @@ from qa_bot.answering.answer_type import (
         ("Where will the summit be held?", PLACE),
         ("In which city did they meet?", PLACE),
         ("Who is the audience for the flattery?", None),  # answered by a common noun
+        ("Who is Mark Galeotti?", None),  # asks for a description
         ("Why is Moscow wary of Trump?", None),
         ("How many brands left Russia?", None),  # numbers: question_type.py
     ],

@@ -8,7 +8,7 @@ import pytest
 
 from qa_bot.answering.reading import ReaderSettings, rerank_hits
 from qa_bot.bot import QABot
-from qa_bot.index.embedding import HashEmbedder
+from qa_bot.index.embedding import Embedder
 from qa_bot.models import Hit, Passage, Span
 
 
@@ -33,8 +33,8 @@ def test_rerank_blends_the_best_sentence_probability() -> None:
 
 
 @pytest.fixture
-def bot(small_corpus: Path, tmp_path: Path) -> QABot:
-    return QABot.from_corpus(small_corpus, tmp_path / "index", embedder=HashEmbedder(512))
+def bot(small_corpus: Path, tmp_path: Path, real_embedder: Embedder) -> QABot:
+    return QABot.from_corpus(small_corpus, tmp_path / "index", embedder=real_embedder)
 
 
 @pytest.mark.integration

@@ -48,6 +48,7 @@ def test_dense_only_has_no_keyword_component(small_corpus: Path, tmp_path: Path)
     bot = QABot.from_corpus(
         small_corpus, tmp_path / "i", embedder=HashEmbedder(512), retrieval=DENSE_ONLY
     )
+    bot.reader = None  # the plain pipeline: no reader reranking either
     hits = bot.retrieve("tram airport", k=2)
     assert all(h.bm25 == 0.0 for h in hits)
     assert hits[0].score == pytest.approx(hits[0].dense)

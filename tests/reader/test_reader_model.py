@@ -15,9 +15,10 @@ from qa_bot.errors import ModelLoadError
 from qa_bot.reader.model import MODEL_DIR, Reader, reader_text, sha256_file
 
 
-def test_reader_text_puts_the_sentence_before_its_context() -> None:
-    text = reader_text("It rose  by 5%.", "Oil prices jumped.", "Oil crisis")
-    assert text == "It rose by 5%. [SEP] Oil crisis Oil prices jumped."
+def test_reader_text_puts_the_sentence_before_its_headline() -> None:
+    assert (
+        reader_text("Prices rose  by 5%.", "Oil\ncrisis") == "Prices rose by 5%. [SEP] Oil crisis"
+    )
     assert reader_text("Alone.") == "Alone."
 
 
@@ -51,9 +52,9 @@ def test_the_reader_prefers_the_sentence_that_answers() -> None:
     reader = Reader()
     question = "What did the city open on Monday?"
     texts = [
-        reader_text("The mayor has been in office since 2019.", "", "New tram line opens"),
-        reader_text("The city opened its first tram line on Monday.", "", "New tram line opens"),
-        reader_text("Tickets cost two euros.", "", "New tram line opens"),
+        reader_text("The mayor has been in office since 2019.", "New tram line opens"),
+        reader_text("The city opened its first tram line on Monday.", "New tram line opens"),
+        reader_text("Tickets cost two euros.", "New tram line opens"),
     ]
     probs = reader.probabilities(question, texts)
     assert probs.shape == (3,)
@@ -65,7 +66,7 @@ def test_the_reader_prefers_the_sentence_that_answers() -> None:
     assert reader.logits(question, []).shape == (0,)
 
 
-def test_a_long_sentence_is_truncated_in_its_context_not_refused() -> None:
+def test_a_long_headline_is_truncated_not_refused() -> None:
     reader = Reader()
     long_context = " ".join(["word"] * 400)
     probs = reader.probabilities(
@@ -78,8 +79,9 @@ def test_reading_imports_no_torch() -> None:
     code = (
         "import sys\n"
         "from qa_bot.reader.model import Reader, reader_text\n"
-        "Reader().probabilities('Who won?', [reader_text('Lyon won.', '', 'Chess')])\n"
-        "bad = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
+        "Reader().probabilities('Who won?', [reader_text('Lyon won.', 'Chess')])\n"
+        "bad = [m for m in ('torch', 'transformers', 'sentence_transformers')"
+        " if m in sys.modules]\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"
     )

@@ -69,7 +69,7 @@ def test_labels_positive_paragraph_and_unanswerable_negatives(tmp_path: Path) ->
     pairs = build_pairs(load_squad(squad_file(tmp_path)))
     q1 = [p for p in pairs if p.qid == "q1"]
     assert [p.label for p in q1] == [0.0, 0.0, 1.0]
-    assert q1[2].text.startswith("Their leader was Rollo. [SEP] Normans They gave")
+    assert q1[2].text == "Their leader was Rollo. [SEP] Normans"
     q2 = [p for p in pairs if p.qid == "q2"]
     assert len(q2) == 3 and all(p.label == 0.0 and p.kind == "unanswerable" for p in q2)
 
