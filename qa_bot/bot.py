@@ -150,6 +150,7 @@ class QABot:
         embedder: Embedder | None = None,
         settings: IndexSettings | None = None,
         force: bool = False,
+        replace_corpus: bool = False,
         show_progress: bool = False,
         retrieval: RetrievalSettings | None = None,
         answering: AnswerSettings | None = None,
@@ -157,7 +158,11 @@ class QABot:
         reader: Reader | None = None,
         reader_settings: ReaderSettings | None = None,
     ) -> QABot:
-        """Build the index of ``corpus_dir`` (reused when unchanged) and open it."""
+        """Build the index of ``corpus_dir`` (reused when unchanged) and open it.
+
+        An index built from another folder is an error (``CorpusMismatchError``) unless
+        ``replace_corpus`` (see ``build_index``).
+        """
         embedder = embedder or load_embedder(model)
         report = build_index(
             corpus_dir,
@@ -165,6 +170,7 @@ class QABot:
             embedder,
             settings=settings,
             force=force,
+            replace_corpus=replace_corpus,
             show_progress=show_progress,
         )
         if report.store is not None:  # reused: verified by the build, only the model to check

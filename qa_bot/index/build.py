@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from qa_bot.errors import QABotError
+from qa_bot.errors import CorpusMismatchError, IndexCorruptError, QABotError
 from qa_bot.index.embedding import Embedder, fingerprint
 from qa_bot.index.settings import IndexSettings
 from qa_bot.index.store import (
@@ -37,6 +37,7 @@ from qa_bot.index.store import (
     current_version,
     load_index,
     read_manifest,
+    recorded_corpus,
 )
 from qa_bot.index.vectors import build_vector_index, write_vector_index
 from qa_bot.ingest.chunking import Chunker
@@ -116,16 +117,47 @@ def _settings_key(settings: IndexSettings, embedder: Embedder) -> dict[str, Any]
     return {"settings": settings.to_json(), "model": embedder.model_id}
 
 
+def corpus_folder(corpus_dir: str | Path) -> Path:
+    """A corpus folder as the manifest records it: absolute, symlinks resolved."""
+    return Path(corpus_dir).expanduser().resolve()
+
+
+def check_corpus_folder(index_dir: str | Path, corpus_dir: str | Path) -> None:
+    """Refuse to build an index from another folder than the one it was built from.
+
+    An index with no readable manifest, or one that records no folder (written before qa_bot
+    recorded it), accepts any folder.
+
+    Raises:
+        CorpusMismatchError: the index records another corpus folder.
+    """
+    try:
+        recorded = recorded_corpus(read_manifest(index_dir))
+    except QABotError:
+        return
+    if recorded is not None and recorded != corpus_folder(corpus_dir):
+        raise CorpusMismatchError(
+            f"the index in {index_dir} was built from {recorded}, not {corpus_dir}; "
+            f"use --force to rebuild it from {corpus_dir}, or another --index-dir"
+        )
+
+
 def is_fresh(
-    index_dir: Path, corpus: CorpusLoad, embedder: Embedder, settings: IndexSettings
+    index_dir: Path,
+    corpus: CorpusLoad,
+    embedder: Embedder,
+    settings: IndexSettings,
+    folder: Path | None = None,
 ) -> bool:
-    """True when the live index was built from these files with this model and settings."""
+    """True when the live index was built from these files with this model and settings (and,
+    when ``folder`` is given, records that corpus folder)."""
     try:
         manifest = read_manifest(index_dir)
     except QABotError:
         return False
     return bool(
         manifest.get("format_version") == FORMAT_VERSION
+        and (folder is None or recorded_corpus(manifest) == folder)
         and manifest.get("corpus", {}).get("files") == corpus.file_hashes
         and manifest.get("corpus", {}).get("metadata") == corpus_metadata_hash(corpus)
         and manifest.get("build_key") == _settings_key(settings, embedder)
@@ -193,24 +225,34 @@ def build_index(
     *,
     settings: IndexSettings | None = None,
     force: bool = False,
+    replace_corpus: bool = False,
     show_progress: bool = False,
 ) -> BuildReport:
     """Build (or reuse, or update) the index of a corpus folder.
 
     Unchanged corpus, model and settings: the live index is reused as it is. Otherwise a new
     version is written, re-embedding only passages and sentences the live index does not have.
+    The manifest records the corpus folder (``corpus.folder``): an index belongs to its folder,
+    and building it from another one is refused unless ``replace_corpus`` (or ``force``).
 
     Raises:
         CorpusError: the corpus folder is missing, empty or has nothing readable.
+        CorpusMismatchError: the index was built from another folder (and neither
+            ``replace_corpus`` nor ``force``).
         ModelLoadError: the embedding model cannot be loaded.
     """
     started = time.perf_counter()
     settings = settings or IndexSettings()
     index_dir = Path(index_dir)
+    folder = corpus_folder(corpus_dir)
+    if not (force or replace_corpus):
+        check_corpus_folder(index_dir, corpus_dir)  # before reading a big folder for nothing
     corpus = load_corpus(corpus_dir)
     with _build_lock(index_dir):
         _remove_leftovers(index_dir)
-        fresh = not force and is_fresh(index_dir, corpus, embedder, settings)
+        if not (force or replace_corpus):
+            check_corpus_folder(index_dir, corpus_dir)  # another build may have finished
+        fresh = not force and is_fresh(index_dir, corpus, embedder, settings, folder)
         live = _verified(index_dir) if fresh else None
         if live is not None:
             counts = live.manifest["counts"]
@@ -265,7 +307,7 @@ def build_index(
             window_vectors=text_vectors[n : 2 * n],
             title_vectors=text_vectors[2 * n :],
         )
-        version = _write_version(index_dir, corpus, built, embedder, settings)
+        version = _write_version(index_dir, corpus, folder, built, embedder, settings)
         _switch(index_dir, version)
     return BuildReport(
         "updated" if had_previous else "built",
@@ -278,6 +320,39 @@ def build_index(
         corpus.skipped,
         time.perf_counter() - started,
     )
+
+
+def update_from_recorded_corpus(
+    index_dir: str | Path, embedder: Embedder, *, show_progress: bool = False
+) -> BuildReport | None:
+    """Update an index from the corpus folder its manifest records, with the model and settings
+    it was built with: ``"reused"`` when that folder is unchanged, ``"updated"`` when it
+    changed. ``None`` when the index records no folder or the folder no longer exists (the
+    index is then served as built). The index itself is never rebuilt from any other folder.
+
+    Raises:
+        IndexNotFoundError: no index in ``index_dir``.
+        IndexCorruptError: its manifest cannot be read.
+        CorpusError: the recorded folder now holds nothing readable.
+    """
+    manifest = read_manifest(index_dir)
+    folder = recorded_corpus(manifest)
+    if folder is None or not folder.is_dir():
+        return None
+    try:
+        settings = IndexSettings.from_json(manifest["settings"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexCorruptError(f"the manifest in {index_dir} has bad settings: {exc}") from exc
+    started = time.perf_counter()
+    corpus = load_corpus(folder)
+    if is_fresh(Path(index_dir), corpus, embedder, settings, folder):
+        # Only the manifest is read: the caller has loaded (and verified) the index already.
+        counts = manifest.get("counts", {})
+        return BuildReport(
+            "reused", str(index_dir), counts.get("documents", 0), counts.get("passages", 0),
+            counts.get("sentences", 0), 0, 0, corpus.skipped, time.perf_counter() - started,
+        )  # fmt: skip
+    return build_index(folder, index_dir, embedder, settings=settings, show_progress=show_progress)
 
 
 @dataclass(frozen=True)
@@ -296,6 +371,7 @@ class _Built:
 def _write_version(
     index_dir: Path,
     corpus: CorpusLoad,
+    folder: Path,
     built: _Built,
     embedder: Embedder,
     settings: IndexSettings,
@@ -339,7 +415,11 @@ def _write_version(
         },
         "settings": settings.to_json(),
         "build_key": _settings_key(settings, embedder),
-        "corpus": {"files": corpus.file_hashes, "metadata": corpus_metadata_hash(corpus)},
+        "corpus": {
+            "folder": str(folder),
+            "files": corpus.file_hashes,
+            "metadata": corpus_metadata_hash(corpus),
+        },
         "counts": {
             "documents": len(corpus.documents),
             "passages": len(built.passages),

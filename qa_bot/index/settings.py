@@ -28,3 +28,13 @@ class IndexSettings:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IndexSettings:
+        """The settings ``to_json`` wrote (a manifest's ``settings``).
+
+        Raises:
+            KeyError, TypeError, ValueError: ``data`` is not such a dict.
+        """
+        fields = dict(data)
+        return cls(chunker=ChunkerSettings(**fields.pop("chunker")), **fields)

@@ -118,6 +118,14 @@ def read_manifest(index_dir: str | Path) -> dict[str, Any]:
     return manifest
 
 
+def recorded_corpus(manifest: dict[str, Any]) -> Path | None:
+    """The corpus folder an index was built from (absolute), or None when the manifest records
+    none (indexes written before qa_bot recorded it)."""
+    corpus = manifest.get("corpus")
+    folder = corpus.get("folder") if isinstance(corpus, dict) else None
+    return Path(folder) if isinstance(folder, str) and folder else None
+
+
 def bm25_tokens(texts: list[str]) -> list[list[str]]:
     """BM25 tokens: lower-cased words, English stop words out, Snowball-stemmed."""
     import bm25s
