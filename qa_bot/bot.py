@@ -295,16 +295,28 @@ class QABot:
             recent = [t[: self.max_question_chars] for t in list(history)[-MAX_HISTORY_TURNS:]]
             query = contextualize(question, recent)[: 2 * self.max_question_chars]
         query = self._spelled(query)
-        extractive = self._answer(question, query, k)
+        extractive = self._with_copies(self._answer(question, query, k))
         if self.generator is None:
             yield extractive
             return
         from qa_bot.llm.generation import stream_answer
 
-        yield from stream_answer(
+        for item in stream_answer(
             query, list(extractive.hits), generator=self.generator, embedder=self.embedder,
             fallback=extractive,
-        )  # fmt: skip
+        ):  # fmt: skip
+            yield self._with_copies(item) if isinstance(item, Answer) else item
+
+    def _with_copies(self, answer: Answer) -> Answer:
+        """The answer with, on each citation, who else ran the story (collapsed duplicates)."""
+        documents = self._state.store.documents
+        citations = tuple(
+            replace(c, also_published=info.also_published)
+            if (info := documents.get(c.doc_id)) is not None and info.copies
+            else c
+            for c in answer.citations
+        )
+        return replace(answer, citations=citations) if citations != answer.citations else answer
 
     def _spelled(self, query: str) -> str:
         return self._state.speller.correct(query) if self.correct_spelling else query

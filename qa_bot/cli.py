@@ -149,6 +149,8 @@ def index(
         )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    for kept, copies in report.duplicates:
+        click.echo(f"one story: indexed {kept}; collapsed {', '.join(copies)}")
     click.echo(
         f"{report.status} index in {report.index_dir}: {report.documents} documents, "
         f"{report.passages} passages, {report.sentences} sentences "
@@ -264,6 +266,8 @@ def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
             outlet = info.metadata.get("outlet", "") if info is not None else ""
             source = f"{citation.title} — {outlet}" if outlet else citation.title
             lines.append(f"[{citation.number}] {source} ({citation.doc_id})")
+            if citation.also_published:
+                lines.append(f"    also published by {', '.join(citation.also_published)}")
         lines.append(f"    “{citation.quote}”")
     return "\n".join(lines)
 

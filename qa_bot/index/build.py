@@ -42,6 +42,7 @@ from qa_bot.index.store import (
 from qa_bot.index.vectors import build_vector_index, write_vector_index
 from qa_bot.ingest.chunking import Chunker
 from qa_bot.ingest.corpus import CorpusLoad, SkippedFile, load_corpus
+from qa_bot.ingest.duplicates import DuplicateGroup, find_duplicates
 from qa_bot.models import Document, Passage
 from qa_bot.version import __version__
 
@@ -49,6 +50,9 @@ from qa_bot.version import __version__
 @dataclass(frozen=True)
 class BuildReport:
     """What a build did. ``status`` is ``"built"``, ``"updated"`` or ``"reused"``.
+
+    ``documents`` counts the documents indexed: of a group of near-duplicates (``duplicates``)
+    only the kept one.
 
     ``embedded_sentences`` counts the short texts embedded: sentences, sentence windows and
     headlines (each distinct text once; the rest came from the live index). ``store`` is the
@@ -66,6 +70,8 @@ class BuildReport:
     skipped: tuple[SkippedFile, ...]
     seconds: float
     store: IndexStore | None = field(default=None, repr=False, compare=False)
+    # Near-duplicate groups collapsed: (the doc_id indexed, the doc_ids of its copies).
+    duplicates: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _fsync_tree(root: Path) -> None:
@@ -256,6 +262,11 @@ def build_index(
         live = _verified(index_dir) if fresh else None
         if live is not None:
             counts = live.manifest["counts"]
+            collapsed_groups = tuple(
+                (info.doc_id, tuple(c.doc_id for c in info.copies))
+                for info in live.documents.values()
+                if info.copies
+            )
             return BuildReport(
                 "reused",
                 str(index_dir),
@@ -267,6 +278,7 @@ def build_index(
                 corpus.skipped,
                 time.perf_counter() - started,
                 store=live,
+                duplicates=collapsed_groups,
             )
         embedder.warm_up()
         passage_cache, sentence_cache = (
@@ -276,7 +288,14 @@ def build_index(
         chunker = Chunker(settings.chunker, model_token_count=embedder.count_tokens)
         passages: list[Passage] = []
         seen: set[str] = set()
-        for document in corpus.documents:
+        groups = (
+            find_duplicates(corpus.documents, threshold=settings.duplicate_threshold)
+            if settings.duplicate_threshold is not None
+            else ()
+        )
+        collapsed = {copy.doc_id for group in groups for copy in group.copies}
+        documents = [d for d in corpus.documents if d.doc_id not in collapsed]
+        for document in documents:
             for passage in chunker.chunk(document):
                 if passage.passage_id not in seen:
                     seen.add(passage.passage_id)
@@ -291,7 +310,7 @@ def build_index(
         rows = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         sentence_texts = [passages[i].sentence_texts()[j] for i, j in rows]
         window_texts = [passages[i].sentence_windows()[j] for i, j in rows]
-        titles = [d.title for d in corpus.documents]
+        titles = [d.title for d in documents]
         # Sentences, windows and titles share one cache keyed by their text.
         texts = sentence_texts + window_texts + titles
         text_vectors, embedded_s = _embed_with_cache(
@@ -307,18 +326,21 @@ def build_index(
             window_vectors=text_vectors[n : 2 * n],
             title_vectors=text_vectors[2 * n :],
         )
-        version = _write_version(index_dir, corpus, folder, built, embedder, settings)
+        version = _write_version(
+            index_dir, corpus, folder, documents, groups, built, embedder, settings
+        )
         _switch(index_dir, version)
     return BuildReport(
         "updated" if had_previous else "built",
         str(index_dir),
-        len(corpus.documents),
+        len(documents),
         len(passages),
         len(rows),
         embedded_p,
         embedded_s,
         corpus.skipped,
         time.perf_counter() - started,
+        duplicates=tuple((g.kept.doc_id, tuple(c.doc_id for c in g.copies)) for g in groups),
     )
 
 
@@ -372,6 +394,8 @@ def _write_version(
     index_dir: Path,
     corpus: CorpusLoad,
     folder: Path,
+    documents: list[Document],
+    groups: tuple[DuplicateGroup, ...],
     built: _Built,
     embedder: Embedder,
     settings: IndexSettings,
@@ -381,7 +405,16 @@ def _write_version(
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir(parents=True)
-    _write_json(tmp / "documents.json", [_document_json(d) for d in corpus.documents])
+    copies = {g.kept.doc_id: g.copies for g in groups}
+    _write_json(
+        tmp / "documents.json",
+        [
+            {**_document_json(d), "copies": [_document_json(c) for c in copies[d.doc_id]]}
+            if d.doc_id in copies
+            else _document_json(d)
+            for d in documents
+        ],
+    )
     _write_json(tmp / "passages.json", [_passage_json(p) for p in built.passages])
     np.save(tmp / "passage_vectors.npy", built.passage_vectors, allow_pickle=False)
     np.save(tmp / "sentence_vectors.npy", built.sentence_vectors, allow_pickle=False)
@@ -421,7 +454,7 @@ def _write_version(
             "metadata": corpus_metadata_hash(corpus),
         },
         "counts": {
-            "documents": len(corpus.documents),
+            "documents": len(documents),
             "passages": len(built.passages),
             "sentences": int(built.sentence_rows.shape[0]),
         },
