@@ -265,6 +265,7 @@ def test_messy_documents_and_skips(messy: CorpusLoad) -> None:
         "blog_post.txt",
         "cp1252.txt",
         "latin1.txt",
+        *(f"layouts/{name}" for name in sorted(os.listdir(MESSY / "layouts"))),
         "news_page.html",
         "notes.md",
         "sub/nested.txt",
