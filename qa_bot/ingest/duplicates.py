@@ -26,6 +26,7 @@ DEFAULT_THRESHOLD = 0.5
 NUM_PERM = 128
 SHINGLE_WORDS = 5
 _SEED = 1  # fixed: the same corpus always gives the same groups
+_BATCH = 4096
 _WORD_RE = re.compile(r"\w+")
 
 
@@ -66,7 +67,12 @@ def find_duplicates(
         runs = shingles(document.text)
         if runs:
             minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
-            minhash.update_batch([s.encode("utf-8") for s in sorted(runs)])
+            ordered = sorted(runs)
+            # In slices: update_batch holds a (shingles x permutations) array of 64-bit hashes,
+            # 1 GB for the million shingles of a 5 MB file at once.
+            for start in range(0, len(ordered), _BATCH):
+                batch = ordered[start : start + _BATCH]
+                minhash.update_batch([s.encode("utf-8") for s in batch])
             hashes[i] = minhash
             lsh.insert(str(i), minhash)
     parent = list(range(len(documents)))
