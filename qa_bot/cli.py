@@ -263,8 +263,9 @@ def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
         if citation.number not in seen:
             seen.add(citation.number)
             info = documents.get(citation.doc_id)
-            outlet = info.metadata.get("outlet", "") if info is not None else ""
-            source = f"{citation.title} — {outlet}" if outlet else citation.title
+            meta = info.metadata if info is not None else {}
+            facts = " · ".join(meta[k] for k in ("outlet", "author", "date") if meta.get(k))
+            source = f"{citation.title} — {facts}" if facts else citation.title
             lines.append(f"[{citation.number}] {source} ({citation.doc_id})")
             if citation.also_published:
                 lines.append(f"    also published by {', '.join(citation.also_published)}")

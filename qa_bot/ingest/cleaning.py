@@ -278,6 +278,80 @@ def _join_wrapped(lines: list[_Line]) -> list[str]:
     return out
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "january jan",
+            "february feb",
+            "march mar",
+            "april apr",
+            "may",
+            "june jun",
+            "july jul",
+            "august aug",
+            "september sep sept",
+            "october oct",
+            "november nov",
+            "december dec",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DATE_RES = (
+    re.compile(
+        rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I
+    ),
+    re.compile(
+        rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?P<year>(?:19|20)\d\d)\b", re.I
+    ),
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)(?!\d)"),
+)
+# "Published March 4, 2025", "Posted on July 14, 2024 by Ellen Price", "Updated 6:40 p.m. ..."
+_DATELINE_RE = re.compile(
+    r"^(?:first\s+)?(?:posted|published|updated|last updated)\b(?:\s+(?:on|at))?:?\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+# A wire dateline opening the story: "DES MOINES, Iowa, April 9, 2025 — ..."
+_WIRE_DATELINE_RE = re.compile(
+    r"^[A-Z][A-Z .'’-]{2,}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)*)?,\s+(?P<rest>[^—–]{6,40})\s+[—–-]"
+)
+_TRAILING_BY_RE = re.compile(rf"\bby\s+(?P<name>{_NAME})\s*$")
+
+
+def parse_date(text: str) -> str:
+    """The first calendar date written in ``text`` as ``YYYY-MM-DD``, or ``""``."""
+    import datetime
+
+    for pattern in _DATE_RES:
+        for match in pattern.finditer(text):
+            month = match.group("month")
+            number = int(month) if month.isdigit() else _MONTHS[month.casefold()]
+            try:
+                day = datetime.date(int(match.group("year")), number, int(match.group("day")))
+            except ValueError:
+                continue
+            return day.isoformat()
+    return ""
+
+
+def _note_dateline(line: str, found: dict[str, str]) -> None:
+    """Publication date (and author) of a "Published ..." line or a wire dateline."""
+    if len(line.split()) > 15 and not _WIRE_DATELINE_RE.match(line):
+        return
+    match = _DATELINE_RE.match(line) or _WIRE_DATELINE_RE.match(line)
+    if match is None:
+        return
+    when = parse_date(match.group("rest"))
+    if when:
+        found.setdefault("date", when)
+    by = _TRAILING_BY_RE.search(match.group("rest"))
+    if by and _DATELINE_RE.match(line):
+        found.setdefault("author", by.group("name"))
+
+
 def _line_pass(text: str, found: dict[str, str]) -> list[str]:
     """Drop boilerplate, captions, credits and bylines line by line; return paragraphs."""
     blocks: list[list[_Line]] = [[]]
@@ -295,6 +369,7 @@ def _line_pass(text: str, found: dict[str, str]) -> list[str]:
         credits = [_is_lone_credit(line.text) for line in block]
         keep = [not c for c in credits]
         for i, line in enumerate(block):
+            _note_dateline(line.text, found)
             if not keep[i]:
                 continue
             if _is_boilerplate(line.text) or _is_caption(line.text):

@@ -67,11 +67,11 @@ def find_duplicates(
         runs = shingles(document.text)
         if runs:
             minhash = MinHash(num_perm=NUM_PERM, seed=_SEED)
-            ordered = sorted(runs)
+            in_order = sorted(runs)
             # In slices: update_batch holds a (shingles x permutations) array of 64-bit hashes,
             # 1 GB for the million shingles of a 5 MB file at once.
-            for start in range(0, len(ordered), _BATCH):
-                batch = ordered[start : start + _BATCH]
+            for start in range(0, len(in_order), _BATCH):
+                batch = in_order[start : start + _BATCH]
                 minhash.update_batch([s.encode("utf-8") for s in batch])
             hashes[i] = minhash
             lsh.insert(str(i), minhash)

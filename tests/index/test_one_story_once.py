@@ -86,3 +86,13 @@ def test_an_answer_as_json_and_html_carries_the_copies(corpus: Path, tmp_path: P
     ]
     html = render_sources(answer, bot.documents)
     assert "also published by Riverside Gazette, wire_floods_saved_again.txt" in html
+
+
+def test_terminal_sources_show_outlet_author_and_copies(corpus: Path, tmp_path: Path) -> None:
+    from qa_bot.cli import format_answer
+
+    bot = QABot.from_corpus(corpus, tmp_path / "i", embedder=HashEmbedder(512))
+    bot.reader = None
+    text = format_answer(bot.ask("Which rail services were suspended in Austria?"), bot.documents)
+    assert "— Continental Wire · Marta Kovacs (wire_floods.txt)" in text
+    assert "also published by Riverside Gazette, wire_floods_saved_again.txt" in text
