@@ -150,6 +150,7 @@ class QABot:
         embedder: Embedder | None = None,
         settings: IndexSettings | None = None,
         force: bool = False,
+        replace_corpus: bool = False,
         show_progress: bool = False,
         retrieval: RetrievalSettings | None = None,
         answering: AnswerSettings | None = None,
@@ -157,7 +158,11 @@ class QABot:
         reader: Reader | None = None,
         reader_settings: ReaderSettings | None = None,
     ) -> QABot:
-        """Build the index of ``corpus_dir`` (reused when unchanged) and open it."""
+        """Build the index of ``corpus_dir`` (reused when unchanged) and open it.
+
+        An index built from another folder is an error (``CorpusMismatchError``) unless
+        ``replace_corpus`` (see ``build_index``).
+        """
         embedder = embedder or load_embedder(model)
         report = build_index(
             corpus_dir,
@@ -165,6 +170,7 @@ class QABot:
             embedder,
             settings=settings,
             force=force,
+            replace_corpus=replace_corpus,
             show_progress=show_progress,
         )
         if report.store is not None:  # reused: verified by the build, only the model to check
@@ -289,16 +295,28 @@ class QABot:
             recent = [t[: self.max_question_chars] for t in list(history)[-MAX_HISTORY_TURNS:]]
             query = contextualize(question, recent)[: 2 * self.max_question_chars]
         query = self._spelled(query)
-        extractive = self._answer(question, query, k)
+        extractive = self._with_copies(self._answer(question, query, k))
         if self.generator is None:
             yield extractive
             return
         from qa_bot.llm.generation import stream_answer
 
-        yield from stream_answer(
+        for item in stream_answer(
             query, list(extractive.hits), generator=self.generator, embedder=self.embedder,
             fallback=extractive,
-        )  # fmt: skip
+        ):  # fmt: skip
+            yield self._with_copies(item) if isinstance(item, Answer) else item
+
+    def _with_copies(self, answer: Answer) -> Answer:
+        """The answer with, on each citation, who else ran the story (collapsed duplicates)."""
+        documents = self._state.store.documents
+        citations = tuple(
+            replace(c, also_published=info.also_published)
+            if (info := documents.get(c.doc_id)) is not None and info.copies
+            else c
+            for c in answer.citations
+        )
+        return replace(answer, citations=citations) if citations != answer.citations else answer
 
     def _spelled(self, query: str) -> str:
         return self._state.speller.correct(query) if self.correct_spelling else query

@@ -49,6 +49,24 @@ def _index_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _corpus_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--force",
+        is_flag=True,
+        help="With --corpus: rebuild the index from that folder even though it was built from "
+        "another one.",
+    )(func)
+    return click.option(
+        "--corpus",
+        "corpus_dir",
+        default=None,
+        type=click.Path(),
+        help="The index's corpus folder: the index is built or updated from it first. Default: "
+        "the folder the index was built from (updated from it when it changed). Another folder "
+        "than that one is an error unless --force.",
+    )(func)
+
+
 def _model_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--model",
@@ -90,10 +108,14 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("corpus_dir", default=DEFAULT_CORPUS, type=click.Path())
+@click.argument("corpus_dir", required=False, default=None, type=click.Path())
 @_index_dir_option
 @_model_option
-@click.option("--force", is_flag=True, help="Rebuild even if the index is up to date.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rebuild even if the index is up to date, or was built from another folder.",
+)
 @click.option(
     "--ann",
     type=click.Choice(["flat", "hnsw"]),
@@ -103,14 +125,20 @@ def cli() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def index(
-    corpus_dir: str, index_dir: str, model: str | None, force: bool, ann: str, quiet: bool
+    corpus_dir: str | None, index_dir: str, model: str | None, force: bool, ann: str, quiet: bool
 ) -> None:
-    """Build (or update) the index of CORPUS_DIR (default: ./corpus)."""
+    """Build (or update) the index of CORPUS_DIR.
+
+    CORPUS_DIR defaults to the folder the index was built from, or ./corpus for a new index.
+    An index belongs to its folder: building it from another one needs --force.
+    """
     with _user_errors():
         from qa_bot.index.build import build_index
         from qa_bot.index.embedding import load_embedder
         from qa_bot.index.settings import IndexSettings
 
+        if corpus_dir is None:
+            corpus_dir = _default_corpus(index_dir)
         report = build_index(
             corpus_dir,
             index_dir,
@@ -121,6 +149,8 @@ def index(
         )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    for kept, copies in report.duplicates:
+        click.echo(f"one story: indexed {kept}; collapsed {', '.join(copies)}")
     click.echo(
         f"{report.status} index in {report.index_dir}: {report.documents} documents, "
         f"{report.passages} passages, {report.sentences} sentences "
@@ -129,10 +159,89 @@ def index(
     )
 
 
-def _load_bot(index_dir: str, model: str | None, generator: Any = None) -> QABot:
-    from qa_bot.bot import QABot
+def _default_corpus(index_dir: str) -> str:
+    """The folder ``qa-bot index`` builds when none is named: the index's own, else ./corpus."""
+    from qa_bot.errors import IndexNotFoundError, QABotError
+    from qa_bot.index.store import read_manifest, recorded_corpus
 
-    return QABot.load(index_dir, model=model, generator=generator)
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexNotFoundError:
+        return DEFAULT_CORPUS
+    except QABotError as exc:
+        raise click.ClickException(
+            f"{exc}; name its corpus folder to rebuild it: qa-bot index CORPUS_DIR --index-dir "
+            f"{index_dir}"
+        ) from None
+    folder = recorded_corpus(manifest)
+    if folder is None:
+        raise click.ClickException(
+            f"the index in {index_dir} does not record its corpus folder (built by an older "
+            f"qa_bot); name it once: qa-bot index CORPUS_DIR --index-dir {index_dir}"
+        )
+    return str(folder)
+
+
+def _open_bot(
+    index_dir: str,
+    corpus_dir: str | None,
+    *,
+    force: bool,
+    model: str | None,
+    generator: Any = None,
+    retrieval: Any = None,
+    show_progress: bool = False,
+) -> QABot:
+    """The bot over the index in ``index_dir``; what happened to the index goes to stderr.
+
+    With ``corpus_dir``, the index is built or updated from that folder (another folder than
+    the one the index was built from is an error unless ``force``). Without it, the index is
+    served as built; when the folder it was built from still exists and changed, the index is
+    updated from that folder first. No other folder is ever read.
+    """
+    from qa_bot.bot import QABot
+    from qa_bot.errors import QABotError
+    from qa_bot.index.build import check_corpus_folder, update_from_recorded_corpus
+    from qa_bot.index.store import read_manifest, recorded_corpus
+
+    if corpus_dir is not None:
+        if not force:
+            check_corpus_folder(index_dir, corpus_dir)  # before loading any model
+        if model is None:
+            try:  # keep the model the index was built with
+                model = str(read_manifest(index_dir)["model"]["id"])
+            except (QABotError, KeyError, TypeError):
+                model = None
+        bot = QABot.from_corpus(
+            corpus_dir, index_dir, model=model, replace_corpus=force, generator=generator,
+            retrieval=retrieval, show_progress=show_progress,
+        )  # fmt: skip
+        report = bot.build_report
+        if report is not None and report.status != "reused":
+            click.echo(
+                f"{report.status} index in {index_dir} from {corpus_dir}: {report.documents} "
+                f"documents, {report.passages} passages",
+                err=True,
+            )
+        return bot
+    bot = QABot.load(index_dir, model=model, generator=generator, retrieval=retrieval)
+    folder = recorded_corpus(read_manifest(index_dir))
+    report = update_from_recorded_corpus(index_dir, bot.embedder, show_progress=show_progress)
+    if folder is not None and report is None:
+        click.echo(
+            f"note: {folder}, the corpus folder of the index, no longer exists; serving the "
+            "index as built",
+            err=True,
+        )
+    elif report is not None and report.status != "reused":
+        bot.reload()
+        click.echo(
+            f"{folder} changed since the index was built: updated the index in {index_dir} "
+            f"({report.documents} documents, {report.passages} passages)",
+            err=True,
+        )
+    bot.build_report = report
+    return bot
 
 
 def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
@@ -154,9 +263,12 @@ def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
         if citation.number not in seen:
             seen.add(citation.number)
             info = documents.get(citation.doc_id)
-            outlet = info.metadata.get("outlet", "") if info is not None else ""
-            source = f"{citation.title} — {outlet}" if outlet else citation.title
+            meta = info.metadata if info is not None else {}
+            facts = " · ".join(meta[k] for k in ("outlet", "author", "date") if meta.get(k))
+            source = f"{citation.title} — {facts}" if facts else citation.title
             lines.append(f"[{citation.number}] {source} ({citation.doc_id})")
+            if citation.also_published:
+                lines.append(f"    also published by {', '.join(citation.also_published)}")
         lines.append(f"    “{citation.quote}”")
     return "\n".join(lines)
 
@@ -169,10 +281,11 @@ def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
     "--k", default=5, show_default=True, type=click.IntRange(min=1), help="Passages to retrieve."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
+@_corpus_options
 @_llm_options
 def ask(
     question: str, index_dir: str, model: str | None, k: int, as_json: bool,
-    llm_url: str | None, llm_model: str | None,
+    corpus_dir: str | None, force: bool, llm_url: str | None, llm_model: str | None,
 ) -> None:  # fmt: skip
     """Answer QUESTION from the indexed articles, with [n] citations."""
     generator = _generator(llm_url, llm_model)
@@ -180,7 +293,7 @@ def ask(
         from qa_bot.bot import check_question
 
         check_question(question)  # fail fast, before loading the model
-        bot = _load_bot(index_dir, model, generator)
+        bot = _open_bot(index_dir, corpus_dir, force=force, model=model, generator=generator)
         answer = bot.ask(question, k=k)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -189,36 +302,28 @@ def ask(
 
 
 @cli.command()
-@click.option(
-    "--corpus",
-    "corpus_dir",
-    default=DEFAULT_CORPUS,
-    show_default=True,
-    type=click.Path(),
-    help="Corpus folder; the index is built or updated from it first.",
-)
+@_corpus_options
 @_index_dir_option
 @_model_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 @_llm_options
 def chat(
-    corpus_dir: str, index_dir: str, model: str | None, host: str, port: int,
-    llm_url: str | None, llm_model: str | None,
+    corpus_dir: str | None, force: bool, index_dir: str, model: str | None, host: str,
+    port: int, llm_url: str | None, llm_model: str | None,
 ) -> None:  # fmt: skip
-    """Serve the browser chat (building the index first if it is missing or stale)."""
+    """Serve the browser chat over the index (with --corpus, built or updated from it first)."""
     generator = _generator(llm_url, llm_model)
     with _user_errors():
-        from qa_bot.bot import QABot
-
-        click.echo(f"Indexing {corpus_dir} into {index_dir} …", err=True)
-        bot = QABot.from_corpus(
-            corpus_dir, index_dir, model=model, show_progress=True, generator=generator
+        bot = _open_bot(
+            index_dir, corpus_dir, force=force, model=model, generator=generator,
+            show_progress=True,
+        )  # fmt: skip
+        click.echo(
+            f"Serving the index in {index_dir}: {len(bot.documents)} documents, "
+            f"{len(bot.passages)} passages.",
+            err=True,
         )
-        if bot.build_report is not None:
-            click.echo(
-                f"Index {bot.build_report.status}: {bot.build_report.passages} passages.", err=True
-            )
         from qa_bot.ui.app import launch
 
         launch(bot, host=host, port=port)
@@ -226,13 +331,7 @@ def chat(
 
 @cli.command(name="eval")
 @click.argument("questions", type=click.Path())
-@click.option(
-    "--corpus",
-    "corpus_dir",
-    default=None,
-    type=click.Path(),
-    help="Build or update the index from this corpus folder first.",
-)
+@_corpus_options
 @_index_dir_option
 @_model_option
 @click.option("--k", default=10, show_default=True, type=click.IntRange(min=1))
@@ -250,6 +349,7 @@ def chat(
 def eval_(
     questions: str,
     corpus_dir: str | None,
+    force: bool,
     index_dir: str,
     model: str | None,
     k: int,
@@ -292,13 +392,9 @@ def eval_(
                     f"{compare} is not a qa-bot eval report: {exc}"
                 ) from None
         from qa_bot.answering.retrieval import DENSE_ONLY
-        from qa_bot.bot import QABot
 
         retrieval = DENSE_ONLY if dense_only else None
-        if corpus_dir is not None:
-            bot = QABot.from_corpus(corpus_dir, index_dir, model=model, retrieval=retrieval)
-        else:
-            bot = QABot.load(index_dir, model=model, retrieval=retrieval)
+        bot = _open_bot(index_dir, corpus_dir, force=force, model=model, retrieval=retrieval)
         if no_reader or dense_only:
             bot.reader = None
         report = evaluation.evaluate(bot, question_set, k=k)

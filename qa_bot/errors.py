@@ -11,6 +11,10 @@ class CorpusError(QABotError):
     """The corpus folder is missing, empty or holds nothing readable."""
 
 
+class CorpusMismatchError(CorpusError):
+    """A corpus folder was named for an index built from another folder."""
+
+
 class QuestionError(QABotError, ValueError):
     """The question is empty or otherwise unusable."""
 

@@ -84,7 +84,11 @@ class Hit:
 
 @dataclass(frozen=True)
 class Citation:
-    """One ``[number]`` of an answer: a verbatim quote of a passage."""
+    """One ``[number]`` of an answer: a verbatim quote of a passage.
+
+    ``also_published`` names the other outlets (or files) that ran the same story: near-duplicate
+    articles are indexed once, and cited through the copy that was kept.
+    """
 
     number: int
     passage_id: str
@@ -94,6 +98,7 @@ class Citation:
     start: int
     end: int
     supported: bool = True
+    also_published: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def test_eval_builds_the_index_from_a_corpus_first(small_corpus: Path, tmp_path:
     assert missing.exit_code == 1 and "no index" in missing.output
     result = runner.invoke(cli, [*args, "--corpus", str(small_corpus)])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["totals"]["questions"] == 1 and report["totals"]["hit@5"] == 1.0
 
 

@@ -937,7 +937,8 @@ def test_reload_during_answers_never_mixes_versions(
     try:
         for corpus in (corpus_b, corpus_a):  # there and back: two switches
             time.sleep(0.5)
-            build_index(corpus, index_dir, real_embedder)
+            # Two folders take turns on one index, on purpose (an index belongs to one folder).
+            build_index(corpus, index_dir, real_embedder, replace_corpus=True)
             note_version()
             bot.reload()
         time.sleep(0.5)

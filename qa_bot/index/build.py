@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from qa_bot.errors import QABotError
+from qa_bot.errors import CorpusMismatchError, IndexCorruptError, QABotError
 from qa_bot.index.embedding import Embedder, fingerprint
 from qa_bot.index.settings import IndexSettings
 from qa_bot.index.store import (
@@ -37,10 +37,12 @@ from qa_bot.index.store import (
     current_version,
     load_index,
     read_manifest,
+    recorded_corpus,
 )
 from qa_bot.index.vectors import build_vector_index, write_vector_index
 from qa_bot.ingest.chunking import Chunker
 from qa_bot.ingest.corpus import CorpusLoad, SkippedFile, load_corpus
+from qa_bot.ingest.duplicates import DuplicateGroup, find_duplicates
 from qa_bot.models import Document, Passage
 from qa_bot.version import __version__
 
@@ -48,6 +50,9 @@ from qa_bot.version import __version__
 @dataclass(frozen=True)
 class BuildReport:
     """What a build did. ``status`` is ``"built"``, ``"updated"`` or ``"reused"``.
+
+    ``documents`` counts the documents indexed: of a group of near-duplicates (``duplicates``)
+    only the kept one.
 
     ``embedded_sentences`` counts the short texts embedded: sentences, sentence windows and
     headlines (each distinct text once; the rest came from the live index). ``store`` is the
@@ -65,6 +70,8 @@ class BuildReport:
     skipped: tuple[SkippedFile, ...]
     seconds: float
     store: IndexStore | None = field(default=None, repr=False, compare=False)
+    # Near-duplicate groups collapsed: (the doc_id indexed, the doc_ids of its copies).
+    duplicates: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _fsync_tree(root: Path) -> None:
@@ -116,16 +123,47 @@ def _settings_key(settings: IndexSettings, embedder: Embedder) -> dict[str, Any]
     return {"settings": settings.to_json(), "model": embedder.model_id}
 
 
+def corpus_folder(corpus_dir: str | Path) -> Path:
+    """A corpus folder as the manifest records it: absolute, symlinks resolved."""
+    return Path(corpus_dir).expanduser().resolve()
+
+
+def check_corpus_folder(index_dir: str | Path, corpus_dir: str | Path) -> None:
+    """Refuse to build an index from another folder than the one it was built from.
+
+    An index with no readable manifest, or one that records no folder (written before qa_bot
+    recorded it), accepts any folder.
+
+    Raises:
+        CorpusMismatchError: the index records another corpus folder.
+    """
+    try:
+        recorded = recorded_corpus(read_manifest(index_dir))
+    except QABotError:
+        return
+    if recorded is not None and recorded != corpus_folder(corpus_dir):
+        raise CorpusMismatchError(
+            f"the index in {index_dir} was built from {recorded}, not {corpus_dir}; "
+            f"use --force to rebuild it from {corpus_dir}, or another --index-dir"
+        )
+
+
 def is_fresh(
-    index_dir: Path, corpus: CorpusLoad, embedder: Embedder, settings: IndexSettings
+    index_dir: Path,
+    corpus: CorpusLoad,
+    embedder: Embedder,
+    settings: IndexSettings,
+    folder: Path | None = None,
 ) -> bool:
-    """True when the live index was built from these files with this model and settings."""
+    """True when the live index was built from these files with this model and settings (and,
+    when ``folder`` is given, records that corpus folder)."""
     try:
         manifest = read_manifest(index_dir)
     except QABotError:
         return False
     return bool(
         manifest.get("format_version") == FORMAT_VERSION
+        and (folder is None or recorded_corpus(manifest) == folder)
         and manifest.get("corpus", {}).get("files") == corpus.file_hashes
         and manifest.get("corpus", {}).get("metadata") == corpus_metadata_hash(corpus)
         and manifest.get("build_key") == _settings_key(settings, embedder)
@@ -193,27 +231,42 @@ def build_index(
     *,
     settings: IndexSettings | None = None,
     force: bool = False,
+    replace_corpus: bool = False,
     show_progress: bool = False,
 ) -> BuildReport:
     """Build (or reuse, or update) the index of a corpus folder.
 
     Unchanged corpus, model and settings: the live index is reused as it is. Otherwise a new
     version is written, re-embedding only passages and sentences the live index does not have.
+    The manifest records the corpus folder (``corpus.folder``): an index belongs to its folder,
+    and building it from another one is refused unless ``replace_corpus`` (or ``force``).
 
     Raises:
         CorpusError: the corpus folder is missing, empty or has nothing readable.
+        CorpusMismatchError: the index was built from another folder (and neither
+            ``replace_corpus`` nor ``force``).
         ModelLoadError: the embedding model cannot be loaded.
     """
     started = time.perf_counter()
     settings = settings or IndexSettings()
     index_dir = Path(index_dir)
+    folder = corpus_folder(corpus_dir)
+    if not (force or replace_corpus):
+        check_corpus_folder(index_dir, corpus_dir)  # before reading a big folder for nothing
     corpus = load_corpus(corpus_dir)
     with _build_lock(index_dir):
         _remove_leftovers(index_dir)
-        fresh = not force and is_fresh(index_dir, corpus, embedder, settings)
+        if not (force or replace_corpus):
+            check_corpus_folder(index_dir, corpus_dir)  # another build may have finished
+        fresh = not force and is_fresh(index_dir, corpus, embedder, settings, folder)
         live = _verified(index_dir) if fresh else None
         if live is not None:
             counts = live.manifest["counts"]
+            collapsed_groups = tuple(
+                (info.doc_id, tuple(c.doc_id for c in info.copies))
+                for info in live.documents.values()
+                if info.copies
+            )
             return BuildReport(
                 "reused",
                 str(index_dir),
@@ -225,6 +278,7 @@ def build_index(
                 corpus.skipped,
                 time.perf_counter() - started,
                 store=live,
+                duplicates=collapsed_groups,
             )
         embedder.warm_up()
         passage_cache, sentence_cache = (
@@ -234,7 +288,14 @@ def build_index(
         chunker = Chunker(settings.chunker, model_token_count=embedder.count_tokens)
         passages: list[Passage] = []
         seen: set[str] = set()
-        for document in corpus.documents:
+        groups = (
+            find_duplicates(corpus.documents, threshold=settings.duplicate_threshold)
+            if settings.duplicate_threshold is not None
+            else ()
+        )
+        collapsed = {copy.doc_id for group in groups for copy in group.copies}
+        documents = [d for d in corpus.documents if d.doc_id not in collapsed]
+        for document in documents:
             for passage in chunker.chunk(document):
                 if passage.passage_id not in seen:
                     seen.add(passage.passage_id)
@@ -249,7 +310,7 @@ def build_index(
         rows = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         sentence_texts = [passages[i].sentence_texts()[j] for i, j in rows]
         window_texts = [passages[i].sentence_windows()[j] for i, j in rows]
-        titles = [d.title for d in corpus.documents]
+        titles = [d.title for d in documents]
         # Sentences, windows and titles share one cache keyed by their text.
         texts = sentence_texts + window_texts + titles
         text_vectors, embedded_s = _embed_with_cache(
@@ -265,19 +326,55 @@ def build_index(
             window_vectors=text_vectors[n : 2 * n],
             title_vectors=text_vectors[2 * n :],
         )
-        version = _write_version(index_dir, corpus, built, embedder, settings)
+        version = _write_version(
+            index_dir, corpus, folder, documents, groups, built, embedder, settings
+        )
         _switch(index_dir, version)
     return BuildReport(
         "updated" if had_previous else "built",
         str(index_dir),
-        len(corpus.documents),
+        len(documents),
         len(passages),
         len(rows),
         embedded_p,
         embedded_s,
         corpus.skipped,
         time.perf_counter() - started,
+        duplicates=tuple((g.kept.doc_id, tuple(c.doc_id for c in g.copies)) for g in groups),
     )
+
+
+def update_from_recorded_corpus(
+    index_dir: str | Path, embedder: Embedder, *, show_progress: bool = False
+) -> BuildReport | None:
+    """Update an index from the corpus folder its manifest records, with the model and settings
+    it was built with: ``"reused"`` when that folder is unchanged, ``"updated"`` when it
+    changed. ``None`` when the index records no folder or the folder no longer exists (the
+    index is then served as built). The index itself is never rebuilt from any other folder.
+
+    Raises:
+        IndexNotFoundError: no index in ``index_dir``.
+        IndexCorruptError: its manifest cannot be read.
+        CorpusError: the recorded folder now holds nothing readable.
+    """
+    manifest = read_manifest(index_dir)
+    folder = recorded_corpus(manifest)
+    if folder is None or not folder.is_dir():
+        return None
+    try:
+        settings = IndexSettings.from_json(manifest["settings"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexCorruptError(f"the manifest in {index_dir} has bad settings: {exc}") from exc
+    started = time.perf_counter()
+    corpus = load_corpus(folder)
+    if is_fresh(Path(index_dir), corpus, embedder, settings, folder):
+        # Only the manifest is read: the caller has loaded (and verified) the index already.
+        counts = manifest.get("counts", {})
+        return BuildReport(
+            "reused", str(index_dir), counts.get("documents", 0), counts.get("passages", 0),
+            counts.get("sentences", 0), 0, 0, corpus.skipped, time.perf_counter() - started,
+        )  # fmt: skip
+    return build_index(folder, index_dir, embedder, settings=settings, show_progress=show_progress)
 
 
 @dataclass(frozen=True)
@@ -296,6 +393,9 @@ class _Built:
 def _write_version(
     index_dir: Path,
     corpus: CorpusLoad,
+    folder: Path,
+    documents: list[Document],
+    groups: tuple[DuplicateGroup, ...],
     built: _Built,
     embedder: Embedder,
     settings: IndexSettings,
@@ -305,7 +405,16 @@ def _write_version(
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir(parents=True)
-    _write_json(tmp / "documents.json", [_document_json(d) for d in corpus.documents])
+    copies = {g.kept.doc_id: g.copies for g in groups}
+    _write_json(
+        tmp / "documents.json",
+        [
+            {**_document_json(d), "copies": [_document_json(c) for c in copies[d.doc_id]]}
+            if d.doc_id in copies
+            else _document_json(d)
+            for d in documents
+        ],
+    )
     _write_json(tmp / "passages.json", [_passage_json(p) for p in built.passages])
     np.save(tmp / "passage_vectors.npy", built.passage_vectors, allow_pickle=False)
     np.save(tmp / "sentence_vectors.npy", built.sentence_vectors, allow_pickle=False)
@@ -339,9 +448,13 @@ def _write_version(
         },
         "settings": settings.to_json(),
         "build_key": _settings_key(settings, embedder),
-        "corpus": {"files": corpus.file_hashes, "metadata": corpus_metadata_hash(corpus)},
+        "corpus": {
+            "folder": str(folder),
+            "files": corpus.file_hashes,
+            "metadata": corpus_metadata_hash(corpus),
+        },
         "counts": {
-            "documents": len(corpus.documents),
+            "documents": len(documents),
             "passages": len(built.passages),
             "sentences": int(built.sentence_rows.shape[0]),
         },

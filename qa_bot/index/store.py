@@ -47,12 +47,29 @@ FINGERPRINT_TOLERANCE = 1e-3
 
 @dataclass(frozen=True)
 class DocumentInfo:
-    """What the index keeps of a document besides its passages."""
+    """What the index keeps of a document besides its passages.
+
+    ``copies`` are the near-duplicates of the document (the same story from other outlets, or
+    the page saved again): not indexed, named on its citations (``also_published``).
+    """
 
     doc_id: str
     title: str
     source_path: str
     metadata: dict[str, str]
+    copies: tuple[DocumentInfo, ...] = ()
+
+    @property
+    def also_published(self) -> tuple[str, ...]:
+        """Who else published it: each copy's outlet, or its file (``doc_id``, the path in the
+        corpus) when the outlet is unknown or this document's own (a page saved twice); each
+        name once."""
+        own = self.metadata.get("outlet")
+        labels = (
+            outlet if (outlet := c.metadata.get("outlet")) and outlet != own else c.doc_id
+            for c in self.copies
+        )
+        return tuple(dict.fromkeys(labels))
 
 
 @dataclass(frozen=True)
@@ -116,6 +133,14 @@ def read_manifest(index_dir: str | Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("model"), dict):
         raise IndexCorruptError(f"the manifest of {version} is incomplete")
     return manifest
+
+
+def recorded_corpus(manifest: dict[str, Any]) -> Path | None:
+    """The corpus folder an index was built from (absolute), or None when the manifest records
+    none (indexes written before qa_bot recorded it)."""
+    corpus = manifest.get("corpus")
+    folder = corpus.get("folder") if isinstance(corpus, dict) else None
+    return Path(folder) if isinstance(folder, str) and folder else None
 
 
 def bm25_tokens(texts: list[str]) -> list[list[str]]:
@@ -186,7 +211,7 @@ def load_index(
         check_model(version, manifest, embedder, check_weights=verify_model)
     try:
         documents = {
-            d["doc_id"]: DocumentInfo(d["doc_id"], d["title"], d["source_path"], d["metadata"])
+            d["doc_id"]: _document_info(d)
             for d in json.loads((version / "documents.json").read_text(encoding="utf-8"))
         }
         passages = tuple(
@@ -248,6 +273,16 @@ def load_index(
         passage_index,
         sentence_index,
         bm25,
+    )
+
+
+def _document_info(data: dict[str, Any]) -> DocumentInfo:
+    return DocumentInfo(
+        data["doc_id"],
+        data["title"],
+        data["source_path"],
+        data["metadata"],
+        tuple(_document_info(c) for c in data.get("copies", ())),
     )
 
 

@@ -182,6 +182,11 @@ _CAPTION_RES = (
         re.IGNORECASE,
     ),
     re.compile(r"\bphoto:\s*[^/]{1,60}/\s*photo:", re.IGNORECASE),
+    # A photographer's or illustrator's credit line ("Photographs by Karl Holm").
+    re.compile(
+        rf"^(?:photo(?:graph)?s|pictures|illustrations?|video|images)\s+by\s+{_NAME}$",
+        re.IGNORECASE,
+    ),
     # A trailing credit ("... in Sochi. Credit: Jane Doe"); capitalised so prose rarely matches.
     re.compile(
         r"(?:^|\s)\(?(?:Photo|Photograph|Picture|Image|Credit|PHOTO|CREDIT)"
@@ -205,6 +210,7 @@ _AGENCY_TAIL_RE = re.compile(
 _BULLET_RE = re.compile(r"^(?:[•●▪◦‣►]\s*|[-*+]\s+)+")
 _HEADING_RE = re.compile(r"^#{1,6}\s+(.*?)\s*#*$")
 _MD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_STRONG_RE = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _MD_LINK_RE = re.compile(r"\[([^\]\n]+)\]\((?:[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _SENTENCE_INSIDE_RE = re.compile(r"[.!?][\"”’')\]]*\s+\S")
 _ENDS_SENTENCE = tuple(".!?…\"”’')]")
@@ -247,6 +253,7 @@ def _is_single_sentence(line: str, max_words: int) -> bool:
 def _prepare_line(raw: str) -> _Line:
     line = " ".join(raw.split())
     line = _MD_LINK_RE.sub(r"\1", _MD_IMAGE_RE.sub("", line)).strip()
+    line = _MD_STRONG_RE.sub(r"\1", line)
     heading = _HEADING_RE.match(line)
     if heading:
         return _Line(heading.group(1).strip(), True)
@@ -259,7 +266,7 @@ def _join_wrapped(lines: list[_Line]) -> list[str]:
     out: list[str] = []
     joinable = False
     for line in lines:
-        if out and joinable and not line.item:
+        if out and joinable and not line.item and _key(line.text) not in _key(out[-1]):
             out[-1] = f"{out[-1]} {line.text}"
         else:
             out.append(line.text)
@@ -269,6 +276,80 @@ def _join_wrapped(lines: list[_Line]) -> list[str]:
             not line.item and len(line.text) >= 50 and (last[-1:].islower() or last[-1:] in ",-")
         )
     return out
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "january jan",
+            "february feb",
+            "march mar",
+            "april apr",
+            "may",
+            "june jun",
+            "july jul",
+            "august aug",
+            "september sep sept",
+            "october oct",
+            "november nov",
+            "december dec",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DATE_RES = (
+    re.compile(
+        rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I
+    ),
+    re.compile(
+        rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?P<year>(?:19|20)\d\d)\b", re.I
+    ),
+    re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)(?!\d)"),
+)
+# "Published March 4, 2025", "Posted on July 14, 2024 by Ellen Price", "Updated 6:40 p.m. ..."
+_DATELINE_RE = re.compile(
+    r"^(?:first\s+)?(?:posted|published|updated|last updated)\b(?:\s+(?:on|at))?:?\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+# A wire dateline opening the story: "DES MOINES, Iowa, April 9, 2025 — ..."
+_WIRE_DATELINE_RE = re.compile(
+    r"^[A-Z][A-Z .'’-]{2,}(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)*)?,\s+(?P<rest>[^—–]{6,40})\s+[—–-]"
+)
+_TRAILING_BY_RE = re.compile(rf"\bby\s+(?P<name>{_NAME})\s*$")
+
+
+def parse_date(text: str) -> str:
+    """The first calendar date written in ``text`` as ``YYYY-MM-DD``, or ``""``."""
+    import datetime
+
+    for pattern in _DATE_RES:
+        for match in pattern.finditer(text):
+            month = match.group("month")
+            number = int(month) if month.isdigit() else _MONTHS[month.casefold()]
+            try:
+                day = datetime.date(int(match.group("year")), number, int(match.group("day")))
+            except ValueError:
+                continue
+            return day.isoformat()
+    return ""
+
+
+def _note_dateline(line: str, found: dict[str, str]) -> None:
+    """Publication date (and author) of a "Published ..." line or a wire dateline."""
+    if len(line.split()) > 15 and not _WIRE_DATELINE_RE.match(line):
+        return
+    match = _DATELINE_RE.match(line) or _WIRE_DATELINE_RE.match(line)
+    if match is None:
+        return
+    when = parse_date(match.group("rest"))
+    if when:
+        found.setdefault("date", when)
+    by = _TRAILING_BY_RE.search(match.group("rest"))
+    if by and _DATELINE_RE.match(line):
+        found.setdefault("author", by.group("name"))
 
 
 def _line_pass(text: str, found: dict[str, str]) -> list[str]:
@@ -288,6 +369,7 @@ def _line_pass(text: str, found: dict[str, str]) -> list[str]:
         credits = [_is_lone_credit(line.text) for line in block]
         keep = [not c for c in credits]
         for i, line in enumerate(block):
+            _note_dateline(line.text, found)
             if not keep[i]:
                 continue
             if _is_boilerplate(line.text) or _is_caption(line.text):
@@ -375,8 +457,157 @@ def _paragraph_pass(paragraphs: list[str], title: str | None) -> tuple[str, list
     return title, paragraphs
 
 
-def clean_with_metadata(raw: str, title: str | None) -> tuple[str, str, dict[str, str]]:
+# ---------------------------------------------------------------------------------------------
+# Blocks by what they are (plain text and Markdown)
+#
+# jusText's idea (Pomikálek 2011), adapted to text that has lost its markup: each block (a
+# paragraph after the line pass) is classed by its own properties, then short and borderline
+# blocks take the class of their context. The jusText library itself works on HTML and, run on
+# plain-text paragraphs, classes real news paragraphs dense in names as boilerplate (measured on
+# the seed articles), so the classes are computed here with its English stop-word list and
+# thresholds fitted to news prose:
+#   bad       no words; items joined by separators like a menu or footer ("A | B | C"); ©; a
+#             sentence block with very few stop words (a list of names or tags); a call to action
+#             (every sentence opens with an imperative such as "Subscribe", "Sign up", "Enter")
+#   short     not a sentence (no final . ! ? …) or under 4 words: headlines, labels, menu items
+#   good      a sentence block of 15+ words with stop-word density >= 0.2
+#   neargood  the other sentence blocks (short paragraphs, one-line quotes)
+# Context: a run of short blocks stays when good text is on both sides, or when it is a single
+# block next to good text; otherwise it goes (related-headline lists, menus, newsletter boxes;
+# the document's edges count as bad here). Then a near-good block stays unless the nearest
+# good-or-bad blocks on both sides are bad (the end of the text counts as bad, its top does
+# not). A text with no good block at all keeps everything but the blocks bad on their own; a
+# text that is not English prose (under 15% English stop words overall) is not classified.
+# The headline of a page that lost its markup is found among the short blocks above the body:
+# the one repeated, else the longest headline-like one.
+
+_SEPARATED_RE = re.compile(r"\S\s+(?:\||•|·|»|›|>)\s+\S")
+_CTA_VERBS = frozenset(
+    (
+        *("subscribe", "sign", "enter", "get", "join", "follow", "share", "download"),
+        *("support", "click", "tap", "register", "donate"),
+    )
+)
+# A call to action speaks to the reader, or names what it sells.
+_CTA_SIGNALS = frozenset(
+    ("you", "your", "our", "us", "here", "now", "today", "free", "newsletter", "email", "inbox")
+)
+_CLOSERS = "\"”’')]*_ "
+_STOPWORDS: frozenset[str] = frozenset()
+_MIN_ENGLISH_DENSITY = 0.15
+
+
+def _stop_words() -> frozenset[str]:
+    global _STOPWORDS
+    if not _STOPWORDS:
+        import justext
+
+        _STOPWORDS = frozenset(w.casefold() for w in justext.get_stoplist("English"))
+    return _STOPWORDS
+
+
+def _is_sentence(text: str) -> bool:
+    return text.rstrip(_CLOSERS).endswith((".", "!", "?", "…"))
+
+
+def _is_call_to_action(text: str, words: list[str]) -> bool:
+    if len(words) > 25 or text.lstrip()[:1] in "\"“‘'":  # a quote is someone speaking
+        return False
+    if not any(w.casefold() in _CTA_SIGNALS for w in words):
+        return False
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+    return all(
+        (first := _WORD_RE.findall(sentence)[:1]) and first[0].casefold() in _CTA_VERBS
+        for sentence in sentences
+    )
+
+
+def block_class(text: str) -> str:
+    """The class of one block on its own: ``good``, ``neargood``, ``short`` or ``bad``."""
+    words = _WORD_RE.findall(text)
+    if not words or "©" in text:
+        return "bad"
+    if _SEPARATED_RE.search(text) and not _is_sentence(text):
+        return "bad"
+    if not _is_sentence(text) or len(words) < 4:
+        return "short"
+    stop = sum(w.casefold() in _stop_words() for w in words) / len(words)
+    if stop < 0.1 or _is_call_to_action(text, words):
+        return "bad"
+    return "good" if len(words) >= 15 and stop >= 0.2 else "neargood"
+
+
+def _neighbour(classes: list[str], start: int, step: int, edge: str = "bad") -> str:
+    i = start
+    while 0 <= i < len(classes):
+        if classes[i] in ("good", "bad"):
+            return classes[i]
+        i += step
+    return edge
+
+
+def classify_blocks(paragraphs: list[str]) -> list[str]:
+    """The final class of each block, ``good`` (kept) or ``bad``, after context smoothing."""
+    words = [w.casefold() for p in paragraphs for w in _WORD_RE.findall(p)]
+    if not words or sum(w in _stop_words() for w in words) / len(words) < _MIN_ENGLISH_DENSITY:
+        return ["good"] * len(paragraphs)  # not English prose: the stop words say nothing
+    classes = [block_class(p) for p in paragraphs]
+    if "good" not in classes:  # nothing article-like: leave the text to the line rules
+        return ["bad" if c == "bad" else "good" for c in classes]
+    # Runs of short blocks first, judged by the nearest good or bad blocks around the run
+    # (near-good ones are weak evidence and are skipped, as in jusText).
+    out = list(classes)
+    i = 0
+    while i < len(classes):
+        if classes[i] != "short":
+            i += 1
+            continue
+        j = i
+        while j < len(classes) and classes[j] == "short":
+            j += 1
+        before, after = _neighbour(classes, i - 1, -1), _neighbour(classes, j, 1)
+        keep = (before == after == "good") or (j - i == 1 and "good" in (before, after))
+        for k in range(i, j):
+            out[k] = "good" if keep else "bad"
+        i = j
+    # Then near-good blocks, by their neighbours as now classed (the top of the document is no
+    # evidence, a lead stands there; its end counts as bad, where footers pile up).
+    for i, cls in enumerate(classes):
+        if cls == "neargood":
+            before, after = _neighbour(out, i - 1, -1, "edge"), _neighbour(out, i + 1, 1)
+            out[i] = "bad" if before == after == "bad" else "good"
+    return out
+
+
+def _headline_above_body(paragraphs: list[str], classes: list[str]) -> str:
+    """The headline among the short blocks above the first kept block: repeated, else longest."""
+    top: list[str] = []
+    for text, cls in zip(paragraphs, classes, strict=True):
+        if cls in ("good", "neargood"):
+            break
+        if cls == "short" and _headline_like(text) and len(text.split()) >= 3:
+            top.append(text)
+    # Repeated, or repeated inside another line ("Thread: <headline>" above "<headline>").
+    repeated = [t for t in top if sum(_key(t) in _key(u) for u in top) > 1]
+    if repeated:
+        return min(repeated, key=len)
+    return max(top, key=lambda t: len(t.split()), default="")
+
+
+def _classify_pass(paragraphs: list[str], title: str | None) -> tuple[str | None, list[str]]:
+    classes = classify_blocks(paragraphs)
+    if title is None and paragraphs and classes[0] == "bad":
+        title = _headline_above_body(paragraphs, [block_class(p) for p in paragraphs]) or None
+    return title, [p for p, c in zip(paragraphs, classes, strict=True) if c == "good"]
+
+
+def clean_with_metadata(
+    raw: str, title: str | None, *, classify: bool = False
+) -> tuple[str, str, dict[str, str]]:
     """Like :func:`clean_text`, also returning the metadata read from dropped bylines.
+
+    ``classify``: also drop the blocks that are boilerplate by what they are
+    (:func:`classify_blocks`; for plain text and Markdown, whose markup is gone).
 
     Returns:
         ``(title, body, found)``: ``found`` may hold ``author`` and ``outlet``.
@@ -384,6 +615,9 @@ def clean_with_metadata(raw: str, title: str | None) -> tuple[str, str, dict[str
     found: dict[str, str] = {}
     text = normalise_text(raw)
     given = None if title is None else " ".join(normalise_text(title).split())
+    if classify:
+        given, paragraphs = _classify_pass(_line_pass(text, found), given)
+        text = "\n\n".join(paragraphs)
     for _ in range(_MAX_PASSES):
         # Later passes see the output of earlier ones; stop when nothing changes.
         given, paragraphs = _paragraph_pass(_line_pass(text, found), given)

@@ -229,7 +229,10 @@ def _document_from_bytes(
         front, text = parse_front_matter(text)
     sidecar = _meta_values(metadata or {})
     given = sidecar.get("title") or front.get("title") or hint or None
-    title, body, found = clean_with_metadata(text, given)
+    # Plain text and Markdown lost their markup: their blocks are also classed by what they
+    # are; trafilatura has already done that for HTML.
+    classify = path.suffix.lower() not in _HTML_SUFFIXES
+    title, body, found = clean_with_metadata(text, given, classify=classify)
     if not body:
         return None
     merged = {**found, **guessed, **front, **sidecar}

@@ -130,10 +130,15 @@ def _source_cards(answer: Answer, documents: Mapping[str, DocumentInfo], turn: i
             body = highlight(passage.text, spans)
         else:
             body = " … ".join(f"<mark>{esc(c.quote)}</mark>" for c in citations)
+        also = (
+            f'<div class="qa-also">also published by {esc(", ".join(first.also_published))}</div>'
+            if first.also_published
+            else ""
+        )
         cards.append(
             f'<div class="qa-source" id="src-{turn}-{number}">'
             f'<div class="qa-source-head">[{number}] '
-            f"{_source_line(first.doc_id, first.title, documents)}</div>"
+            f"{_source_line(first.doc_id, first.title, documents)}</div>{also}"
             f'<div class="qa-passage">{body}</div></div>'
         )
     return "".join(cards)

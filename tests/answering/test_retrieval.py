@@ -9,6 +9,7 @@ import pytest
 from qa_bot.answering.retrieval import DENSE_ONLY, RetrievalSettings
 from qa_bot.bot import QABot
 from qa_bot.index.embedding import HashEmbedder
+from qa_bot.index.settings import IndexSettings
 
 pytestmark = pytest.mark.unit
 
@@ -108,12 +109,16 @@ def _near_copy_corpus(root: Path) -> Path:
 def test_mmr_pushes_near_copies_down_but_not_related_passages(tmp_path: Path) -> None:
     corpus = _near_copy_corpus(tmp_path / "corpus")
     query = "Why did the harbour authority close the northern pier?"
+    # Copies indexed as such (the build collapses near-duplicates by default, issue 14): MMR
+    # still matters for copies under that threshold.
+    every_copy = IndexSettings(duplicate_threshold=None)
 
     def top_docs(lam: float) -> list[str]:
         settings = RetrievalSettings(mmr_lambda=lam, mmr_similarity=0.9)
         bot = QABot.from_corpus(
-            corpus, tmp_path / f"i{lam}", embedder=HashEmbedder(512), retrieval=settings
-        )
+            corpus, tmp_path / f"i{lam}", embedder=HashEmbedder(512), retrieval=settings,
+            settings=every_copy,
+        )  # fmt: skip
         return [h.passage.doc_id for h in bot.retrieve(query, k=3)]
 
     plain = top_docs(1.0)
@@ -124,6 +129,7 @@ def test_mmr_pushes_near_copies_down_but_not_related_passages(tmp_path: Path) ->
     # With a threshold no pair reaches, MMR changes nothing.
     settings = RetrievalSettings(mmr_lambda=0.5, mmr_similarity=1.01)
     bot = QABot.from_corpus(
-        corpus, tmp_path / "never", embedder=HashEmbedder(512), retrieval=settings
-    )
+        corpus, tmp_path / "never", embedder=HashEmbedder(512), retrieval=settings,
+        settings=every_copy,
+    )  # fmt: skip
     assert [h.passage.doc_id for h in bot.retrieve(query, k=3)] == plain

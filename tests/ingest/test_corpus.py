@@ -265,6 +265,7 @@ def test_messy_documents_and_skips(messy: CorpusLoad) -> None:
         "blog_post.txt",
         "cp1252.txt",
         "latin1.txt",
+        *(f"layouts/{name}" for name in sorted(os.listdir(MESSY / "layouts"))),
         "news_page.html",
         "notes.md",
         "sub/nested.txt",
@@ -290,7 +291,11 @@ def test_default_limit_loads_big_file() -> None:
 def test_blog_post(messy_docs: dict[str, Document]) -> None:
     doc = messy_docs["blog_post.txt"]
     assert doc.title == "Ten Lessons From a Year of Urban Beekeeping"
-    assert doc.metadata == {"author": "Priya Natarajan", "outlet": "Rooftop Notes"}
+    assert doc.metadata == {
+        "author": "Priya Natarajan",
+        "outlet": "Rooftop Notes",
+        "date": "2024-03-03",  # "Posted on March 3, 2024"
+    }
     assert doc.text.startswith("When I put the first hive on our flat roof, my neighbours")
     # hard-wrapped lines are re-joined into one paragraph
     assert "would chase them off their balconies." in doc.text
