@@ -29,7 +29,6 @@ from qa_bot.errors import ModelLoadError
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 MAX_TOKENS = 128
-BATCH = 32
 
 
 def reader_text(sentence: str, title: str = "") -> str:
@@ -54,11 +53,15 @@ def sha256_file(path: Path) -> str:
 
 
 def load_tokenizer(path: Path, max_tokens: int = MAX_TOKENS) -> Any:
-    """A ``tokenizers`` tokenizer that truncates the second segment and pads to the batch."""
+    """A ``tokenizers`` tokenizer that truncates the longer segment and pads to the batch.
+
+    The sentence with its headline is nearly always the longer segment, so its end (the
+    headline) is cut first; a question too long to fit is cut too instead of failing.
+    """
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(path))
-    tokenizer.enable_truncation(max_tokens, strategy="only_second")
+    tokenizer.enable_truncation(max_tokens, strategy="longest_first")
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
     return tokenizer
 
@@ -127,6 +130,7 @@ class Reader:
             self._tokenizer = load_tokenizer(
                 self.model_dir / "tokenizer.json", int(card.get("max_tokens", MAX_TOKENS))
             )
+            self._tokenizer.no_padding()
             self._session = onnxruntime.InferenceSession(
                 str(onnx_path), options, providers=["CPUExecutionProvider"]
             )
@@ -137,17 +141,21 @@ class Reader:
             return np.zeros(0, dtype=np.float32)
         self._load()
         questions = [question] * len(texts) if isinstance(question, str) else list(question)
-        out: list[np.ndarray] = []
-        for start in range(0, len(texts), BATCH):
-            with self._lock:
-                feed = encode_pairs(
-                    self._tokenizer,
-                    questions[start : start + BATCH],
-                    texts[start : start + BATCH],
-                )
+        with self._lock:
+            encoded = self._tokenizer.encode_batch(list(zip(questions, texts, strict=True)))
+        # One pair per run, unpadded: int8 dynamic quantisation scales activations over the
+        # whole input, so padding would make a sentence's score depend on its batch (and on
+        # CPU one pair at a time costs the same as a padded batch of 32).
+        out = np.empty(len(encoded), dtype=np.float32)
+        for row, e in enumerate(encoded):
+            feed = {
+                "input_ids": np.array([e.ids], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids], dtype=np.int64),
+            }
             (logits,) = self._session.run(["logits"], feed)
-            out.append(np.asarray(logits, dtype=np.float32).reshape(-1))
-        return np.concatenate(out)
+            out[row] = float(np.asarray(logits).reshape(-1)[0])
+        return out
 
     def probabilities(self, question: str | Sequence[str], texts: Sequence[str]) -> np.ndarray:
         """Calibrated P(answers the question) for each text (Platt scaling from the card)."""

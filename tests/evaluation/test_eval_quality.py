@@ -1,19 +1,18 @@
-"""Quality gate: `qa-bot eval` on the committed question sets, with the bundled model.
+"""Quality gate: `qa-bot eval` on the committed question sets, with the bundled model and reader.
 
-questions.jsonl is the set the engine was developed on. The issue's targets
-(qa_bot.evaluation.metrics.TARGETS) are enforced where the engine meets them; hit@1, MRR@10 and the
-answer evidence rate are still below their targets (issue 4: they need a reranker), and for
-those the gate is the level reached now, so a regression fails CI while the gap stays visible in
-the printed report.
+The targets of issue 13 (the reader) are enforced where the engine meets them; where it does
+not, the gate is the level measured with the reader (see the issue note), less about one
+question, so a regression fails CI while the gap stays visible in the printed report:
 
-followups.jsonl holds follow-ups (each with the earlier questions of its chat), a third of them
-topic switches; it too was written by a separate session from the articles alone, and is gated
-at the level first measured on it (no choice was tuned on it).
-
-questions_heldout.jsonl was written by a separate session from the articles alone, without
-running the bot or reading its code, and used only to check choices made on the first set (it
-is not a blind set any more, but nothing was fitted to it). It is harder: its hard unanswerable
-questions name people and things the articles do mention. Its gate is the level reached now.
+- questions.jsonl (the set the engine was developed on): hit@1, MRR@10 and the answer evidence
+  rate are below target (0.811, 0.881, 0.755 with the reader; 0.830, 0.890, 0.774 without);
+- questions_heldout.jsonl and followups.jsonl (written separately from the articles alone,
+  never tuned on): gated at their measured levels;
+- lookalikes.jsonl (46 questions that name people and topics of the articles but whose answer
+  is not there, and 22 answerable ones about the same people; written by a helper from the
+  articles alone, without running the bot): abstention is far below its 0.5 target;
+- squad_heldout.json (the 2 SQuAD 2.0 articles held out from the reader's training): right
+  sentence quoted, answer contains the gold answer, abstention and false abstention.
 """
 
 from __future__ import annotations
@@ -34,44 +33,57 @@ DATA = Path(__file__).parents[1] / "data"
 QUESTIONS = DATA / "questions.jsonl"
 HELDOUT = DATA / "questions_heldout.jsonl"
 FOLLOWUPS = DATA / "followups.jsonl"
+LOOKALIKES = DATA / "lookalikes.jsonl"
+SQUAD = DATA / "squad_heldout.json"
 # Measured with the committed configuration (see the issue note), less one question's worth.
-FLOORS = {"hit@1": 0.81, "mrr@10": 0.87, "answer_evidence_rate": 0.75}
+FLOORS = {"hit@1": 0.79, "mrr@10": 0.86, "answer_evidence_rate": 0.73}
 HELDOUT_FLOORS = {
     "hit@1": (">=", 0.62),
-    "hit@5": (">=", 0.91),
-    "mrr@10": (">=", 0.76),
-    "answer_evidence_rate": (">=", 0.62),
+    "hit@5": (">=", 0.89),
+    "mrr@10": (">=", 0.74),
+    "answer_evidence_rate": (">=", 0.64),
     "citation_validity": (">=", 1.0),
     "false_abstention_rate": ("<=", 0.08),
     "abstention_accuracy": (">=", 0.37),
 }
+# lookalikes.jsonl as measured with the reader: abstention 0.217 (10 of 46), false abstention
+# 0.091 (2 of 22), answer evidence 0.818.
+LOOKALIKE_FLOORS = {
+    "abstention_accuracy": (">=", 0.19),
+    "false_abstention_rate": ("<=", 0.14),
+    "answer_evidence_rate": (">=", 0.77),
+    "citation_validity": (">=", 1.0),
+}
+# squad_heldout.json as measured with the reader: right sentence 0.802, gold answer 0.861,
+# abstention 0.119, false abstention 0.045 (targets 0.85 / 0.85 / 0.5 / <= 0.15).
+SQUAD_FLOORS = {
+    "answer_evidence_rate": (">=", 0.78),
+    "answer_contains_gold": (">=", 0.84),
+    "abstention_accuracy": (">=", 0.10),
+    "false_abstention_rate": ("<=", 0.15),
+    "citation_validity": (">=", 1.0),
+}
 
 
-# followups.jsonl as first measured (hit@1 0.645, hit@5 0.935, MRR 0.765, answer evidence 0.645,
-# no false abstention), less one question; without the follow-up rewriting (each question asked
-# alone) it scores hit@5 0.806, answer evidence 0.419 and false abstentions 0.258.
+# followups.jsonl with the reader (hit@1 0.710, hit@5 0.935, MRR 0.811, answer evidence 0.677,
+# no false abstention; 0.645 / 0.935 / 0.765 / 0.645 without it), less one question; without the
+# follow-up rewriting (each question asked alone) it scored hit@5 0.806, answer evidence 0.419.
 FOLLOWUP_FLOORS = {
-    "hit@1": (">=", 0.61),
+    "hit@1": (">=", 0.67),
     "hit@5": (">=", 0.90),
-    "mrr@10": (">=", 0.73),
-    "answer_evidence_rate": (">=", 0.61),
+    "mrr@10": (">=", 0.77),
+    "answer_evidence_rate": (">=", 0.64),
     "citation_validity": (">=", 1.0),
     "false_abstention_rate": ("<=", 0.04),
 }
 
 
-def _eval(questions: Path, index: Path, tmp_path: Path) -> Report:
+def _eval(questions: Path, index: Path | None, tmp_path: Path) -> Report:
     out = tmp_path / f"{questions.stem}.json"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "qa_bot.cli",
-        "eval",
-        str(questions),
-        "--index-dir",
-        str(index),
-    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_BOT_CACHE": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "qa_bot.cli", "eval", str(questions)]
+    if index is not None:
+        cmd += ["--index-dir", str(index)]
     run = subprocess.run(
         [*cmd, "--out", str(out)], capture_output=True, text=True, timeout=600, env=env
     )
@@ -98,3 +110,15 @@ def test_eval_heldout_set_holds_its_level(seed_index: Path, tmp_path: Path) -> N
 def test_eval_followup_set_holds_its_level(seed_index: Path, tmp_path: Path) -> None:
     report = _eval(FOLLOWUPS, seed_index, tmp_path)
     assert check_targets(report, FOLLOWUP_FLOORS) == []
+
+
+def test_eval_lookalike_set_holds_its_level(seed_index: Path, tmp_path: Path) -> None:
+    report = _eval(LOOKALIKES, seed_index, tmp_path)
+    assert report.totals["unanswerable"] >= 25
+    assert check_targets(report, LOOKALIKE_FLOORS) == []
+
+
+def test_eval_squad_heldout_articles_hold_their_level(tmp_path: Path) -> None:
+    report = _eval(SQUAD, None, tmp_path)  # the articles become the corpus, indexed in the cache
+    assert set(report.groups) == {"Normans", "1973 oil crisis"}
+    assert check_targets(report, SQUAD_FLOORS) == []
