@@ -234,17 +234,24 @@ def _bench_one_changed(
 
 
 def bench_questions(bot: Any, bare: Any, questions: list[str], rounds: int) -> dict[str, float]:
-    """p50/p95 of ``retrieve`` and ``ask`` next to the bare model encoding the same question."""
+    """p50/p95 of ``retrieve`` and ``ask`` next to the bare model encoding the same question.
+
+    ``retrieve`` is retrieval alone (issue 6's target), without the reader's reranking, which
+    ``ask`` includes; ``ask_noreader`` is ``ask`` as it was before the reader.
+    """
     _set_torch_threads(1)  # like SentenceTransformerEmbedder for query-sized batches
     pairs = _BarePairs([t for p in bot.passages for t in p.sentence_texts()])
     reader = bot.reader
 
-    def ask_noreader(question: str) -> Any:
-        bot.reader = None
-        try:
-            return bot.ask(question)
-        finally:
-            bot.reader = reader
+    def without_reader(call: Callable[[str], Any]) -> Callable[[str], Any]:
+        def run(question: str) -> Any:
+            bot.reader = None
+            try:
+                return call(question)
+            finally:
+                bot.reader = reader
+
+        return run
 
     for question in questions[:5]:  # warm-up
         bare.encode([question]), bot.retrieve(question), bot.ask(question), pairs(question)
@@ -255,9 +262,9 @@ def bench_questions(bot: Any, bare: Any, questions: list[str], rounds: int) -> d
     calls: dict[str, Callable[[str], Any]] = {
         "bare": lambda q: _bare_encode(bare, [q]),
         "bare_pairs": pairs,
-        "retrieve": lambda q: bot.retrieve(q),
+        "retrieve": without_reader(bot.retrieve),
         "ask": lambda q: bot.ask(q),
-        "ask_noreader": ask_noreader,
+        "ask_noreader": without_reader(bot.ask),
     }
     names = list(calls)
     turn = 0
