@@ -28,11 +28,16 @@ def test_empty_question(tmp_path: Path) -> None:
     assert "empty" in line
 
 
-def test_missing_index(tmp_path: Path) -> None:
+def test_missing_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     line = _one_line_error(
         CliRunner().invoke(cli, ["ask", "hi?", "--index-dir", str(tmp_path / "no")])
     )
     assert "no index" in line
+    # From another folder, with the default index folder: the absolute path and the next step.
+    monkeypatch.chdir(tmp_path)
+    line = _one_line_error(CliRunner().invoke(cli, ["ask", "hi?"]))
+    assert f"no index in {tmp_path.resolve() / 'embeddings'}" in line
+    assert "qa-bot index FOLDER --index-dir" in line and "--index-dir" in line
 
 
 def test_missing_corpus(tmp_path: Path) -> None:

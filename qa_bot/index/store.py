@@ -121,11 +121,20 @@ def current_version(index_dir: Path) -> Path | None:
     return index_dir / name
 
 
+def _no_index(index_dir: str | Path) -> IndexNotFoundError:
+    """The error for a folder without an index, naming it in full and what to do next."""
+    where = Path(index_dir).resolve()
+    return IndexNotFoundError(
+        f"no index in {where}: build one with `qa-bot index FOLDER --index-dir {where}`, "
+        "or pass --index-dir with the folder of an existing index"
+    )
+
+
 def read_manifest(index_dir: str | Path) -> dict[str, Any]:
     """The live version's manifest, read without loading or verifying the index."""
     version = current_version(Path(index_dir))
     if version is None:
-        raise IndexNotFoundError(f"no index in {index_dir}")
+        raise _no_index(index_dir)
     try:
         manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -184,10 +193,7 @@ def load_index(
     index_dir = Path(index_dir)
     version = current_version(index_dir)
     if version is None:
-        raise IndexNotFoundError(
-            f"no index in {index_dir} "
-            f"(build one with: qa-bot index CORPUS_DIR --index-dir {index_dir})"
-        )
+        raise _no_index(index_dir)
     try:
         manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
