@@ -13,7 +13,6 @@ one most QA annotation tools write. Read as a question set:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa_bot.evaluation.question_set import Question, QuestionSetError
+from qa_bot.index.store import sha256_file
 from qa_bot.reader.pairs import load_squad
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -92,7 +92,7 @@ def squad_dirs(path: str | Path) -> tuple[Path, Path]:
     base = os.environ.get("QA_BOT_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qa_bot"
     )
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    digest = sha256_file(Path(path))[:16]
     folder = Path(base) / "squad" / digest
     return folder / "index", folder / "corpus"
 

@@ -32,12 +32,12 @@ from qa_bot.index.store import (
     FORMAT_VERSION,
     MANIFEST,
     IndexStore,
-    _sha256_file,
     bm25_tokens,
     current_version,
     load_index,
     read_manifest,
     recorded_corpus,
+    sha256_file,
 )
 from qa_bot.index.vectors import build_vector_index, write_vector_index
 from qa_bot.ingest.chunking import Chunker
@@ -432,7 +432,7 @@ def _write_version(
     bm25.index(bm25_tokens(built.sentence_texts), show_progress=False)
     bm25.save(str(tmp / "bm25"), show_progress=False)
     files = {
-        str(path.relative_to(tmp)): _sha256_file(path)
+        str(path.relative_to(tmp)): sha256_file(path)
         for path in sorted(tmp.rglob("*"))
         if path.is_file()
     }

@@ -99,7 +99,8 @@ class IndexStore:
 # ---------------------------------------------------------------- helpers
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes, read in 1 MB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -305,7 +306,7 @@ def _verify_files(version: Path, manifest: dict[str, Any]) -> None:
         path = version / name
         if not path.is_file():
             raise IndexCorruptError(f"index file {path} is missing")
-        if _sha256_file(path) != expected:
+        if sha256_file(path) != expected:
             raise IndexCorruptError(f"index file {path} is damaged (checksum mismatch)")
 
 

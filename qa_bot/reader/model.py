@@ -16,7 +16,6 @@ thread-safe; the tokenizer is used under a lock).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from qa_bot.errors import ModelLoadError
+from qa_bot.index.store import sha256_file
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 MAX_TOKENS = 128
@@ -42,14 +42,6 @@ def reader_text(sentence: str, title: str = "") -> str:
     title = " ".join(title.split())
     sentence = " ".join(sentence.split())
     return f"{sentence} [SEP] {title}" if title else sentence
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_tokenizer(path: Path, max_tokens: int = MAX_TOKENS) -> Any:

@@ -13,7 +13,6 @@ time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -65,10 +64,6 @@ class Pair:
     article: str
     qid: str
     kind: str  # "answer" | "paragraph" | "unanswerable" | "retrieved"
-
-
-def data_hash(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def load_squad(path: str | Path) -> list[SquadParagraph]:

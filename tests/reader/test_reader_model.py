@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from qa_bot.errors import ModelLoadError
-from qa_bot.reader.model import MODEL_DIR, Reader, reader_text, sha256_file
+from qa_bot.index.store import sha256_file
+from qa_bot.reader.model import MODEL_DIR, Reader, reader_text
 
 
 def test_reader_text_puts_the_sentence_before_its_headline() -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa_bot.index.store import sha256_file
 from qa_bot.reader import train
-from qa_bot.reader.model import Reader, sha256_file
+from qa_bot.reader.model import Reader
 
 
 @pytest.mark.unit
