@@ -16,7 +16,7 @@ from qa_bot.errors import (
     QABotError,
     QuestionError,
 )
-from qa_bot.models import Answer, Citation, Document, Hit, Passage, Span
+from qa_bot.models import Answer, Citation, Document, Hit, Passage, Span, Turn
 from qa_bot.version import __version__
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ __all__ = [
     "QABotError",
     "QuestionError",
     "Span",
+    "Turn",
     "__version__",
 ]
 

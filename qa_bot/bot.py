@@ -31,7 +31,7 @@ from qa_bot.index.store import (
     load_index,
     read_manifest,
 )
-from qa_bot.models import Answer, Hit, Passage
+from qa_bot.models import Answer, Hit, Passage, Turn
 from qa_bot.reader.model import Reader
 
 if TYPE_CHECKING:
@@ -272,8 +272,10 @@ class QABot:
         """
         return self._final(self.stream(question, k=k))
 
-    def chat(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer:
-        """Like ``ask``, for a follow-up; ``history`` holds earlier questions, oldest first.
+    def chat(self, question: str, history: Sequence[str | Turn] = (), k: int = 5) -> Answer:
+        """Like ``ask``, for a follow-up; ``history`` holds earlier turns, oldest first: plain
+        questions, or ``Turn(question, answered)`` so that a turn that found nothing does not
+        lend its subject to a topic switch.
 
         A short or pronoun-led follow-up is searched together with the subject of earlier turns;
         ``answer.query`` says what was actually searched.
@@ -281,7 +283,7 @@ class QABot:
         return self._final(self.stream(question, history, k=k))
 
     def stream(
-        self, question: str, history: Sequence[str] = (), k: int = 5
+        self, question: str, history: Sequence[str | Turn] = (), k: int = 5
     ) -> Iterator[str | Answer]:
         """Text chunks of a generated reply as they arrive (none without a generator), then
         the final ``Answer`` — always last, and the one to show."""
@@ -292,7 +294,12 @@ class QABot:
             from qa_bot.answering.followup import contextualize
 
             # Only recent turns can carry a subject, and each is bounded like a question.
-            recent = [t[: self.max_question_chars] for t in list(history)[-MAX_HISTORY_TURNS:]]
+            recent = [
+                Turn(t[: self.max_question_chars])
+                if isinstance(t, str)
+                else Turn(t.question[: self.max_question_chars], t.answered)
+                for t in list(history)[-MAX_HISTORY_TURNS:]
+            ]
             query = contextualize(question, recent)[: 2 * self.max_question_chars]
         query = self._spelled(query)
         extractive = self._with_copies(self._answer(question, query, k))

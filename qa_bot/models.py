@@ -102,6 +102,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """An earlier turn of a conversation, for ``QABot.chat``'s history.
+
+    ``answered`` is False when the bot found nothing for it: such a turn lends its subject to a
+    follow-up only when the follow-up refers back to it (a pronoun), never on a topic switch.
+    A plain string in a history counts as an answered turn.
+    """
+
+    question: str
+    answered: bool = True
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer to one question.
 

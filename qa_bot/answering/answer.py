@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa_bot.answering.abbreviations import canonical
 from qa_bot.answering.answer_type import expected_entities, has_new_entity
-from qa_bot.answering.question_type import expected_kind, has_kind, missing_names
+from qa_bot.answering.question_type import expected_kind, has_kind, missing_names, question_numbers
+from qa_bot.answering.quoting import quote_span
 from qa_bot.answering.reading import ReaderSettings, rerank_hits, sentence_probabilities
 from qa_bot.index.store import bm25_tokens
 from qa_bot.models import Answer, Citation, Hit, Passage
@@ -97,14 +99,14 @@ def score_sentences(
     settings: AnswerSettings,
 ) -> list[Candidate]:
     """Every usable sentence of the top hits with its evidence score, best first."""
-    query_terms = set(bm25_tokens([question])[0])
+    query_terms = set(bm25_tokens([canonical(question)])[0])
     out: list[Candidate] = []
     for hit in hits[: settings.hits_considered]:
         position = retriever.position(hit.passage.passage_id)
         cosines = retriever.sentence_scores(position, query_vector)
         vectors = retriever.sentence_vectors(position)
         texts = hit.passage.sentence_texts()
-        terms = bm25_tokens(texts) if texts else []
+        terms = bm25_tokens([canonical(t) for t in texts]) if texts else []
         for j, text in enumerate(texts):
             if len(text.split()) < settings.min_words or _is_heading(text):
                 continue
@@ -199,27 +201,11 @@ def _confidence(
     return confidence - settings.missing_name_penalty * len(missing_names(question, texts))
 
 
-# A sentence opening with one of these leans on the one before ("This has led to a cautious
-# approach from Moscow."): quoted alone it does not say what "this" is.
-_REFERS_BACK = re.compile(
-    r"^\W*(?:this|that|these|those|it|its|they|their|such|he|his|she|her)\b(?!\s*[,:;])",
-    re.IGNORECASE,
-)
-
-
-def _quote_span(passage: Passage, index: int, quoted: set[tuple[str, int]]) -> tuple[int, int]:
-    """Where a chosen sentence's quote starts and ends in its passage.
-
-    A sentence that refers back is quoted with the sentence before it, when that one is in the
-    same paragraph and not quoted already.
-    """
-    span = passage.sentences[index]
-    if index > 0 and (passage.passage_id, index - 1) not in quoted:
-        before = passage.sentences[index - 1]
-        text = passage.text[span.start : span.end]
-        if _REFERS_BACK.match(text) and "\n" not in passage.text[before.start : span.start]:
-            return before.start, span.end
-    return span.start, span.end
+def _adds_support(question: str, leading: str, text: str) -> bool:
+    """Whether a further sentence may follow the leading one: a question about a year or a
+    number ("What did he do in 2017?") is about that one, so once the leading sentence gives it,
+    a sentence that does not is padding."""
+    return all(n in text for n in question_numbers(question) if n in leading)
 
 
 def compose_answer(
@@ -251,11 +237,12 @@ def compose_answer(
         ]
         best_prob = max((c.prob or 0.0 for c in candidates), default=0.0)
         too_unlikely = best_prob < rs.abstain_below
-        # More sentences only when they add support: each must be nearly as likely an answer.
-        candidates = [c for c in candidates if (c.prob or 0.0) >= rs.also_below * best_prob]
     else:
         candidates = score_sentences(searched, query_vector, hits, retriever, settings)
     confidence = _confidence(searched, candidates, retriever, settings)
+    if read is not None:
+        # More sentences only when they add support: each must be nearly as likely an answer.
+        candidates = [c for c in candidates if (c.prob or 0.0) >= rs.also_below * best_prob]
     if not candidates or confidence < settings.abstain_below or too_unlikely:
         return Answer(
             question=question,
@@ -266,30 +253,53 @@ def compose_answer(
             confidence=round(confidence, 4),
             query=searched,
         )
-    best = candidates[0].score
-    chosen: list[Candidate] = []
-    for cand in candidates:
+    # Only sentences that can be quoted on their own (quoting.py), widened where they need it.
+    quotable = [
+        (cand, span)
+        for cand in candidates
+        if (span := quote_span(cand.hit.passage, cand.sentence_index)) is not None
+    ]
+    if not quotable:
+        return Answer(
+            question=question,
+            text=NO_ANSWER,
+            citations=(),
+            hits=tuple(hits),
+            abstained=True,
+            confidence=round(confidence, 4),
+            query=searched,
+        )
+    best = quotable[0][0].score
+    chosen: list[tuple[Candidate, tuple[int, int]]] = []
+    for cand, span in quotable:
         if len(chosen) >= settings.max_sentences or cand.score < best - settings.keep_within:
             break
         if any(
             c.text == cand.text or float(c.vector @ cand.vector) >= settings.duplicate_similarity
-            for c in chosen
+            for c, _ in chosen
         ):
             continue
-        chosen.append(cand)
-    # Read in a natural order: passages by their best sentence, sentences in text order.
+        if chosen and not _adds_support(searched, chosen[0][0].text, cand.text):
+            continue
+        chosen.append((cand, span))
+    # Read in a natural order: passages by their best sentence, quotes in text order, quotes of
+    # one passage that overlap (a widened quote and its neighbour) merged into one.
     passage_order: dict[str, int] = {}
-    for cand in chosen:
+    for cand, _ in chosen:
         passage_order.setdefault(cand.hit.passage.passage_id, len(passage_order))
-    chosen.sort(key=lambda c: (passage_order[c.hit.passage.passage_id], c.sentence_index))
+    chosen.sort(key=lambda c: (passage_order[c[0].hit.passage.passage_id], c[1]))
+    merged: list[tuple[Passage, int, int]] = []
+    for cand, (start, end) in chosen:
+        passage = cand.hit.passage
+        if merged and merged[-1][0].passage_id == passage.passage_id and start < merged[-1][2]:
+            merged[-1] = (passage, merged[-1][1], max(end, merged[-1][2]))
+        else:
+            merged.append((passage, start, end))
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
     parts: list[str] = []
-    quoted = {(c.hit.passage.passage_id, c.sentence_index) for c in chosen}
-    for cand in chosen:
-        passage = cand.hit.passage
+    for passage, start, end in merged:
         number = numbers.setdefault(passage.passage_id, len(numbers) + 1)
-        start, end = _quote_span(passage, cand.sentence_index, quoted)
         quote = passage.text[start:end]
         citations.append(
             Citation(

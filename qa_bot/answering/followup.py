@@ -7,6 +7,11 @@ most recent person named earlier, and the earlier subject's key terms are append
 ``"What did Trump do in 2017? (Moscow)"``. A question that stands on its own is returned
 unchanged.
 
+Only turns that were answered lend their subject: after "Who is Olaf Scholz?" found nothing,
+"what does Putin want from Trump" is searched as it is. An unanswered turn lends its subject
+only to the very next question, and only when that one refers back to it with a pronoun ("What
+did he say about NATO?").
+
 The entity test is a heuristic (capitalised words that are not question or function words),
 with a small list of places and institutions so that "Moscow" is not taken for a person.
 """
@@ -16,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from qa_bot.models import Turn
 
 __all__ = ["contextualize", "needs_context"]
 
@@ -205,15 +212,30 @@ def _replace_person_pronouns(question: str, person: str) -> str:
     return re.sub(pattern, swap, question, flags=re.IGNORECASE)
 
 
-def _resolve(question: str, earlier: Sequence[str]) -> str:
+def _refers_back(question: str) -> bool:
+    """Whether the question has a pronoun that may point at the turn before it."""
+    pronouns = set(_PERSON_PRONOUNS) | _GROUP_PRONOUNS | _THING_PRONOUNS
+    return bool(set(_words(question)) & pronouns)
+
+
+def _resolve(question: str, earlier: Sequence[tuple[str, bool]]) -> str:
     if not earlier or not needs_context(question):
         return question
-    subject_turn = earlier[-1]
+    # Answered turns lend their subject; the unanswered turn just before only to a pronoun.
+    last = len(earlier) - 1
+    lenders = [
+        text
+        for i, (text, answered) in enumerate(earlier)
+        if answered or (i == last and _refers_back(question))
+    ]
+    if not lenders:
+        return question
+    subject_turn = lenders[-1]
     resolved = question
     words = set(_words(question))
     own = {e.text.lower() for e in _entities(question)}
     if words & set(_PERSON_PRONOUNS):
-        person = _recent_person(earlier)
+        person = _recent_person(lenders)
         if person is not None and person.lower() not in own:
             resolved = _replace_person_pronouns(question, person)
     present = {w.lower() for w in _words(resolved)} | {e.text.lower() for e in _entities(resolved)}
@@ -223,25 +245,28 @@ def _resolve(question: str, earlier: Sequence[str]) -> str:
     return f"{resolved.rstrip()} ({', '.join(terms)})"
 
 
-def contextualize(question: str, history: Sequence[str]) -> str:
-    """The question to search for, given the user's earlier questions (oldest first).
+def contextualize(question: str, history: Sequence[str | Turn]) -> str:
+    """The question to search for, given the user's earlier turns (oldest first).
 
     A follow-up that leans on earlier turns gets their subject: a clear person pronoun
     ("he", "his", "him", "she") is replaced by the person named most recently, and the key
-    terms of the previous turn (its named entities, else its nouns) are appended in brackets.
-    A question that stands on its own comes back unchanged.
+    terms of the previous answered turn (its named entities, else its nouns) are appended in
+    brackets. A question that stands on its own comes back unchanged. A turn the bot found
+    nothing for lends nothing, unless the question right after it refers back with a pronoun.
 
     Args:
         question: The new question.
-        history: The user's earlier questions, oldest first.
+        history: The earlier turns, oldest first: ``Turn`` objects, or plain questions (taken
+            as answered).
 
     Returns:
         The query to search for.
     """
     question = question.strip()
-    turns = [t.strip() for t in history if t and t.strip()][-_MAX_HISTORY:]
+    turns = [t if isinstance(t, Turn) else Turn(t) for t in history]
+    turns = [Turn(t.question.strip(), t.answered) for t in turns if t.question.strip()]
     # Earlier turns may be follow-ups themselves: resolve them in order so the subject carries.
-    resolved: list[str] = []
-    for turn in turns:
-        resolved.append(_resolve(turn, resolved))
+    resolved: list[tuple[str, bool]] = []
+    for turn in turns[-_MAX_HISTORY:]:
+        resolved.append((_resolve(turn.question, resolved), turn.answered))
     return _resolve(question, resolved)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from qa_bot.answering.abbreviations import canonical
+
 # Capitalised words that are not names: question words, auxiliaries, pronouns.
 _NOT_NAMES = frozenset(
     [
@@ -143,18 +145,28 @@ _ALIAS = {form: group for group in _ALIASES for form in group}
 def missing_names(question: str, texts: Iterable[str]) -> list[str]:
     """The question's names that none of ``texts`` contains (case-insensitive).
 
-    A name matches at the start of a word ("Russian" in "Russians") or by another name of the
-    same country ("British" by "UK").
+    A name matches at the start of a word ("Russian" in "Russians"), by another name of the
+    same country ("British" by "UK") or by another form of the same abbreviation ("PM" by
+    "prime minister", abbreviations.py); a name in capitals ("UN") only as a whole word.
     """
-    text = " ".join(texts)
+    text = canonical(" ".join(texts))
     return [
         name
-        for name in question_names(question)
+        for name in question_names(canonical(question))
         if not any(
-            re.search(rf"(?<!\w){re.escape(form)}", text, flags=re.IGNORECASE)
+            re.search(
+                rf"(?<!\w){re.escape(form)}" + (r"(?!\w)" if name.isupper() else ""),
+                text,
+                flags=re.IGNORECASE,
+            )
             for form in _ALIAS.get(name.lower(), (name,))
         )
     ]
+
+
+def question_numbers(question: str) -> list[str]:
+    """The numbers and years a question gives in digits ("2017", "47")."""
+    return re.findall(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])", question)
 
 
 def expected_kind(question: str) -> str | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa_bot.answering.abbreviations import expand
 from qa_bot.index.store import bm25_tokens
 from qa_bot.index.vectors import search as vector_search
 from qa_bot.models import Hit
@@ -214,7 +215,7 @@ class Retriever:
     def _bm25_by_passage(self, query: str) -> np.ndarray:
         """Each passage's best sentence BM25 score (0 when no query word occurs)."""
         best = np.zeros(len(self.store.passages), dtype=np.float32)
-        tokens = bm25_tokens([query])[0]
+        tokens = bm25_tokens([expand(query)])[0]
         if not tokens or len(self.store.sentence_rows) == 0:
             return best
         scores = np.asarray(self.store.bm25.get_scores(tokens), dtype=np.float32)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import gradio as gr
 
 from qa_bot.errors import QABotError
+from qa_bot.models import Turn
 from qa_bot.ui.chat_html import (
     GENERATED_NOTE,
     NEAREST,
@@ -124,10 +125,10 @@ class ChatBot(Protocol):
     @property
     def documents(self) -> Mapping[str, DocumentInfo]: ...
 
-    def chat(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer: ...
+    def chat(self, question: str, history: Sequence[str | Turn] = (), k: int = 5) -> Answer: ...
 
     def stream(
-        self, question: str, history: Sequence[str] = (), k: int = 5
+        self, question: str, history: Sequence[str | Turn] = (), k: int = 5
     ) -> Iterator[str | Answer]: ...
 
 
@@ -147,6 +148,7 @@ class Session:
 
     messages: tuple[dict[str, str], ...] = ()
     questions: tuple[str, ...] = ()
+    answered: tuple[bool, ...] = ()  # per question: whether the bot found an answer
     sources: tuple[str, ...] = ()  # one panel block per answered turn, newest first
 
     def panel(self) -> str:
@@ -179,7 +181,8 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
     try:
         # Generated replies arrive as text chunks first (shown as a draft), then the checked
         # Answer; extractive answers arrive whole.
-        for item in bot.stream(question, history=list(session.questions)):
+        history = [Turn(q, a) for q, a in zip(session.questions, session.answered, strict=True)]
+        for item in bot.stream(question, history=history):
             if isinstance(item, str):
                 draft += item
                 yield _say(session, user, f'<p class="qa-status">{esc(draft)}</p>'), ""
@@ -203,6 +206,7 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
     yield _say(
         session, user, render_answer(answer, turn=turn),
         questions=(*session.questions, question),
+        answered=(*session.answered, not answer.abstained),
         sources=(render_sources(answer, bot.documents, turn=turn), *session.sources)[:_PANEL_TURNS],
     ), ""  # fmt: skip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa_bot.answering.followup import contextualize, needs_context
+from qa_bot.models import Turn
 
 pytestmark = pytest.mark.unit
 
@@ -81,3 +82,25 @@ def test_group_pronoun_appends_rather_than_replaces() -> None:
     query = contextualize("What did they expect?", history)
     assert query.startswith("What did they expect?")
     assert "Donald Trump" in query
+
+
+def test_a_turn_that_found_nothing_lends_nothing_to_a_topic_switch() -> None:
+    history = [Turn("Who is Olaf Scholz?", answered=False)]
+    assert contextualize("wat dose putn want from trmp", history) == "wat dose putn want from trmp"
+    # A plain string is an answered turn, and lends as before.
+    assert "Olaf Scholz" in contextualize("wat dose putn want from trmp", ["Who is Olaf Scholz?"])
+
+
+def test_an_unanswered_turn_lends_only_to_a_pronoun_right_after_it() -> None:
+    history = [Turn("Who is Olaf Scholz?", answered=False)]
+    assert contextualize("What did he say about Putin?", history).startswith(
+        "What did Olaf Scholz say about Putin?"
+    )
+    later = [*history, Turn("Why is Moscow wary of Trump?")]
+    assert "Scholz" not in contextualize("What did he do in 2017?", later)
+
+
+def test_after_an_unanswered_turn_the_last_answered_subject_carries() -> None:
+    history = [Turn("Why is Moscow wary of Trump?"), Turn("Who is Olaf Scholz?", answered=False)]
+    query = contextualize("what about the sanctions", history)
+    assert "Moscow" in query and "Scholz" not in query

@@ -15,7 +15,7 @@ import gradio as gr
 import pytest
 
 from qa_bot.errors import QABotError, QuestionError
-from qa_bot.models import Answer, Citation, Hit, Passage, Span
+from qa_bot.models import Answer, Citation, Hit, Passage, Span, Turn
 from qa_bot.ui import app
 
 pytestmark = pytest.mark.unit
@@ -53,7 +53,7 @@ class FakeBot:
     def __init__(self, passage: Passage, *, error: Exception | None = None) -> None:
         self.passage = passage
         self.error = error
-        self.calls: list[tuple[str, list[str]]] = []
+        self.calls: list[tuple[str, list[str | Turn]]] = []
         self.documents = {
             passage.doc_id: FakeDoc(
                 passage.doc_id,
@@ -63,7 +63,7 @@ class FakeBot:
             )
         }
 
-    def chat(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer:
+    def chat(self, question: str, history: Sequence[str | Turn] = (), k: int = 5) -> Answer:
         self.calls.append((question, list(history)))
         if self.error is not None:
             raise self.error
@@ -88,7 +88,7 @@ class FakeBot:
         return Answer(question, text, cites, (hit,), False, 0.7, {"total": 0.25}, query)
 
     def stream(
-        self, question: str, history: Sequence[str] = (), k: int = 5
+        self, question: str, history: Sequence[str | Turn] = (), k: int = 5
     ) -> Iterator[str | Answer]:
         yield self.chat(question, history, k)
 
@@ -97,7 +97,7 @@ class FakeGeneratingBot(FakeBot):
     """Streams an LLM draft, then a claim-checked answer with one unsupported sentence."""
 
     def stream(
-        self, question: str, history: Sequence[str] = (), k: int = 5
+        self, question: str, history: Sequence[str | Turn] = (), k: int = 5
     ) -> Iterator[str | Answer]:
         extractive = self.chat(question, history, k)
         yield "Moscow <img src=x> is "
@@ -183,11 +183,19 @@ def test_follow_up_sends_history_and_shows_the_searched_query() -> None:
     bot = FakeBot(_passage(EVIL_TEXT))
     first = _run(bot, "Why is Moscow wary of Trump?")[-1]
     second = _run(bot, "What did he do?", first)[-1]
-    assert bot.calls[-1] == ("What did he do?", ["Why is Moscow wary of Trump?"])
+    assert bot.calls[-1] == ("What did he do?", [Turn("Why is Moscow wary of Trump?", True)])
     assert "Searched for: What did he do? (Moscow)" in _last_reply(second)
     assert second.questions == ("Why is Moscow wary of Trump?", "What did he do?")
     assert len(second.messages) == 4
     assert 'id="src-2-1"' in second.panel() and 'id="src-1-1"' in second.panel()
+
+
+def test_a_turn_that_found_nothing_is_sent_as_unanswered() -> None:
+    bot = FakeBot(_passage(EVIL_TEXT))
+    first = _run(bot, "What about Brazil?")[-1]  # the fake abstains on Brazil
+    _run(bot, "Why is Moscow wary of Trump?", first)
+    assert bot.calls[-1] == ("Why is Moscow wary of Trump?", [Turn("What about Brazil?", False)])
+    assert first.answered == (False,)
 
 
 def test_errors_become_a_message_not_a_traceback() -> None:
