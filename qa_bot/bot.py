@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa_bot.answering.answer import AnswerSettings, compose_answer, read_hits
+from qa_bot.answering.article_facts import fact_answer, fact_question
 from qa_bot.answering.reading import ReaderSettings
 from qa_bot.answering.retrieval import RetrievalSettings, Retriever
 from qa_bot.answering.spelling import Speller
@@ -338,6 +339,15 @@ class QABot:
         return answer
 
     def _answer(self, question: str, query: str, k: int) -> Answer:
+        asked = fact_question(query)
+        if asked is None:
+            return self._extract(question, query, k)
+        # A question about an article (who wrote it, when, where): find the article by its
+        # topic, then answer from the article's own facts (answering/article_facts.py).
+        about = self._extract(question, asked.topic, k)
+        return fact_answer(question, asked, about, self._state.store.documents)
+
+    def _extract(self, question: str, query: str, k: int) -> Answer:
         state = self._state  # one snapshot for the whole answer
         timings: dict[str, float] = {}
         t0 = time.perf_counter()

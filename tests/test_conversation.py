@@ -50,3 +50,19 @@ def test_quotes_read_on_their_own(seed_bot: QABot, question: str) -> None:
         assert quote.count('"') % 2 == 0, quote
         assert quote.count("“") == quote.count("”"), quote
         assert not re.match(r'^[^"“”]*[,.!?]["”]', quote), quote
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "doc"),
+    [
+        ("Who is the author of the piece about Putin riding a tiger?", "Mark Galeotti", "001_"),
+        ("Who wrote the Jadetimes piece on Russian elites and Trump?", "Khoshnaw Rahmani", "000_"),
+        ("Which outlet published the article about Russia's wary optimism?", "TRT World", "003_"),
+    ],
+)
+def test_questions_about_the_articles_are_answered_from_their_facts(
+    seed_bot: QABot, question: str, fact: str, doc: str
+) -> None:
+    answer = seed_bot.ask(question)
+    assert not answer.abstained and fact in answer.text
+    assert answer.citations[0].doc_id.startswith(doc)
