@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -286,11 +286,19 @@ def _blocked_paths(bot: ChatBot) -> list[str]:
     return sorted(folders)
 
 
-def launch(bot: ChatBot, *, host: str = "127.0.0.1", port: int = 7860) -> None:
+def launch(
+    bot: ChatBot,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
     """Serve the chat on ``host:port`` until interrupted (no share link, no file serving).
 
-    Several people can use it at once: up to 4 answers are computed together and up to 64
-    requests wait in the queue.
+    Gradio's own start-up lines are silenced (one of them suggests ``share=True``, which is off
+    on purpose); ``on_ready`` is called with the page's address once it serves. Several people
+    can use it at once: up to 4 answers are computed together and up to 64 requests wait in
+    the queue.
     """
     demo = build_app(bot)
     demo.queue(default_concurrency_limit=4, max_size=64)
@@ -298,5 +306,14 @@ def launch(bot: ChatBot, *, host: str = "127.0.0.1", port: int = 7860) -> None:
         server_name=host, server_port=port, share=False, inbrowser=False, show_error=False,
         blocked_paths=_blocked_paths(bot), ssr_mode=False, mcp_server=False, pwa=False,
         enable_monitoring=False, footer_links=["settings"], max_file_size="1kb",
-        theme=THEME, css=CSS,
+        theme=THEME, css=CSS, quiet=True, prevent_thread_lock=True,
     )  # fmt: skip
+    if on_ready is not None:
+        on_ready(demo.local_url or f"http://{host}:{port}/")
+    try:
+        while demo.is_running:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.close()

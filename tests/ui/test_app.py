@@ -215,9 +215,12 @@ def test_launch_binds_localhost_without_share_or_file_access(monkeypatch: Any) -
         seen.update(kwargs, queue=self._queue)
 
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
-    app.launch(FakeBot(_passage(EVIL_TEXT)))
+    ready: list[str] = []
+    app.launch(FakeBot(_passage(EVIL_TEXT)), on_ready=ready.append)
     assert seen["server_name"] == "127.0.0.1" and seen["server_port"] == 7860
     assert seen["share"] is False and not seen.get("allowed_paths")
+    # Gradio's banner (which suggests share=True) is off; the caller prints the address.
+    assert seen["quiet"] is True and ready == ["http://127.0.0.1:7860/"]
     assert "/nowhere/corpus" in seen["blocked_paths"]
     assert seen["queue"].max_size == 64
 
