@@ -34,7 +34,7 @@ from qa_bot.ui.chat_html import (
 )
 
 if TYPE_CHECKING:
-    from qa_bot.index.store import DocumentInfo
+    from qa_bot.index.store import Article, DocumentInfo
     from qa_bot.models import Answer
 
 # The rendering of an answer and its texts live in qa_bot.ui.chat_html; re-exported here.
@@ -54,10 +54,18 @@ SEARCHING = "Searching the articles…"
 PANEL_EMPTY = "The passages each answer quotes appear here, the quoted sentences highlighted."
 _PANEL_TURNS = 10
 # The newest sources go on top; a jump to an older [n] may have scrolled the panel down.
+# Opening "Read the article" scrolls the article's box to its first highlighted sentence.
 _PANEL_JS = """
 watch('value', () => {
   for (let el = element; el && el.id !== 'qa-sources'; el = el.parentElement) el.scrollTop = 0;
 });
+element.addEventListener('toggle', (event) => {
+  const view = event.target;
+  if (!view.open || !view.classList || !view.classList.contains('qa-article')) return;
+  const box = view.querySelector('.qa-article-text');
+  const mark = box && box.querySelector('mark');
+  if (mark) box.scrollTop = Math.max(0, mark.offsetTop - 24);
+}, true);
 """
 # A short pause between streamed sentences so the answer visibly builds up.
 _STREAM_PAUSE = 0.04
@@ -78,13 +86,19 @@ CSS = """
 .qa-meta, .qa-searched { font-size: .85em; color: var(--body-text-color-subdued); }
 .qa-nothing { font-size: 1rem; }
 .qa-why summary { cursor: pointer; font-size: .9em; padding-top: .3rem; }
-.qa-why-scroll { overflow-x: auto; margin-top: .3rem; }
-.qa-why table { border-collapse: collapse; font-size: .82em; width: 100%; }
-.qa-why th, .qa-why td { padding: .15rem .4rem; text-align: left; white-space: nowrap;
+.qa-why-intro, .qa-why-legend { font-size: .8em; color: var(--body-text-color-subdued); }
+.qa-why-legend { margin: .3rem 0 0 0; padding-left: 1.1rem; line-height: 1.35; }
+.qa-why table { border-collapse: collapse; font-size: .8em; width: 100%; }
+.qa-why th, .qa-why td { padding: .15rem .3rem; text-align: left; vertical-align: top;
   border-bottom: 1px solid var(--border-color-primary); }
+.qa-why th { white-space: normal; overflow-wrap: normal; word-break: normal; line-height: 1.2;
+  vertical-align: bottom; cursor: help; }
+.qa-why td { white-space: nowrap; }
 .qa-why td.title { white-space: normal; overflow-wrap: normal; word-break: normal;
-  min-width: 11em; }
+  min-width: 8em; line-height: 1.3; }
 .qa-why td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.qa-why th:nth-child(n+3) { text-align: right; }
+.qa-why-src { text-decoration: none; }
 .qa-panel-title { font-size: 1.05rem; padding: .2rem 0; }
 #qa-sources { padding-right: .3rem; }
 #qa-send, #qa-clear { white-space: nowrap; }
@@ -96,12 +110,19 @@ CSS = """
 .qa-nearest-label { color: #b45309; margin: .3rem 0; }
 .qa-source { margin: .4rem 0 .8rem 0; scroll-margin-top: .5rem; }
 .qa-source:target .qa-passage { outline: 2px solid var(--color-accent); }
-.qa-source-head { font-size: .9em; margin-bottom: .2rem; }
+.qa-source-head { font-size: .9em; }
+.qa-source-meta { font-size: .8em; color: var(--body-text-color-subdued); margin-bottom: .25rem; }
+.qa-article summary { cursor: pointer; font-size: .82em; margin-top: .3rem;
+  color: var(--body-text-color-subdued); }
+#qa-sources .qa-article-text { max-height: 24rem; overflow-y: auto; white-space: pre-wrap;
+  font-size: .88em; line-height: 1.5; padding: .4rem .7rem; margin-top: .3rem;
+  border: 1px solid var(--border-color-primary); border-radius: 4px; position: relative; }
 #qa-sources .qa-passage { margin: 0; padding: .4rem .7rem;
   border-left: 3px solid var(--color-accent);
   background: var(--background-fill-secondary); font-size: .92em; line-height: 1.5;
   white-space: pre-wrap; border-radius: 0 4px 4px 0; }
-.qa-passage mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
+.qa-passage mark, .qa-article-text mark { background: #fde68a; color: #1f2937;
+  padding: 0 .1em; border-radius: 2px; }
 #qa-sources .qa-nearest .qa-passage { border-left-color: var(--border-color-primary); }
 """
 
@@ -123,6 +144,8 @@ class ChatBot(Protocol):
 
     @property
     def documents(self) -> Mapping[str, DocumentInfo]: ...
+
+    def article(self, doc_id: str) -> Article | None: ...
 
     def chat(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer: ...
 
@@ -203,7 +226,10 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
     yield _say(
         session, user, render_answer(answer, turn=turn),
         questions=(*session.questions, question),
-        sources=(render_sources(answer, bot.documents, turn=turn), *session.sources)[:_PANEL_TURNS],
+        sources=(
+            render_sources(answer, bot.documents, turn=turn, article=bot.article),
+            *session.sources,
+        )[:_PANEL_TURNS],
     ), ""  # fmt: skip
 
 
