@@ -89,15 +89,15 @@ CSS = """
 .qa-why-intro, .qa-why-legend { font-size: .8em; color: var(--body-text-color-subdued); }
 .qa-why-legend { margin: .3rem 0 0 0; padding-left: 1.1rem; line-height: 1.35; }
 .qa-why table { border-collapse: collapse; font-size: .8em; width: 100%; }
-.qa-why th, .qa-why td { padding: .15rem .3rem; text-align: left; vertical-align: top;
+.qa-why th, .qa-why td { padding: .15rem .25rem; text-align: left; vertical-align: top;
   border-bottom: 1px solid var(--border-color-primary); }
 .qa-why th { white-space: normal; overflow-wrap: normal; word-break: normal; line-height: 1.2;
-  vertical-align: bottom; cursor: help; }
+  vertical-align: bottom; cursor: help; font-size: .92em; }
 .qa-why td { white-space: nowrap; }
 .qa-why td.title { white-space: normal; overflow-wrap: normal; word-break: normal;
   min-width: 8em; line-height: 1.3; }
 .qa-why td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.qa-why th:nth-child(n+3) { text-align: right; }
+.qa-why th:nth-child(n+2) { text-align: right; }
 .qa-why-src { text-decoration: none; }
 .qa-panel-title { font-size: 1.05rem; padding: .2rem 0; }
 #qa-sources { padding-right: .3rem; }
@@ -127,9 +127,11 @@ CSS = """
 """
 
 
+# Gradio's bundled Source Sans Pro: regular and bold only. Its SemiBold file drew some capitals
+# ("A") in another face, so the 600 weight used for headings falls to the bold one.
 THEME = gr.themes.Soft(
     font=[
-        gr.themes.LocalFont("Source Sans Pro", weights=(400, 600, 700)),
+        gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)),
         "ui-sans-serif",
         "system-ui",
         "sans-serif",

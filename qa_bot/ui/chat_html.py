@@ -233,13 +233,14 @@ def render_sources(
 # The "Why these passages" columns: (name, what it means), in order after Source and Article.
 WHY_COLUMNS = (
     ("Overall", "the combined score the passages are ranked by"),
-    ("Answers it", "the reader model's probability that its best sentence answers the question"),
+    ("Answers", "the reader model's probability that its best sentence answers the question"),
     ("Meaning", "how close the whole passage is in meaning to the question"),
     ("Sentence", "the same for its closest sentence"),
-    ("In context", "the same for that sentence with its neighbours"),
+    ("Context", "the same for that sentence with its neighbours"),
     ("Headline", "how close the article's headline is to the question"),
     ("Keywords", "how many of the question's words it shares (BM25)"),
 )
+WHY_ARTICLE = "the passage's article; [n] when the answer cites the passage as [n]"
 WHY_INTRO = (
     "How each retrieved passage matched the question, cited ones first; 0 = not at all, "
     "1 = as close as it gets."
@@ -256,23 +257,24 @@ def _why(answer: Answer, turn: int) -> str:
     for hit in hits:
         number = cited.get(hit.passage.passage_id)
         source = (
-            f'<a class="qa-why-src" href="#src-{turn}-{number}">[{number}]</a>'
+            f'<a class="qa-why-src" href="#src-{turn}-{number}">[{number}]</a> '
             if number is not None
-            else '<span class="qa-uncited" title="retrieved, not cited">–</span>'
+            else ""
         )
         reader = "–" if hit.reader is None else f"{hit.reader:.2f}"
         values = (hit.dense, hit.sentence, hit.window, hit.title, hit.bm25)
         rows.append(
-            f"<tr><td class='src'>{source}</td><td class='title'>{esc(hit.passage.title)}</td>"
+            f"<tr><td class='title'>{source}{esc(hit.passage.title)}</td>"
             f"<td class='num'>{hit.score:.2f}</td><td class='num'>{reader}</td>"
             + "".join(f"<td class='num'>{value:.2f}</td>" for value in values)
             + "</tr>"
         )
-    head = "<tr><th title='its [n] in the answer'>Source</th><th>Article</th>" + "".join(
+    head = f"<tr><th title='{esc(WHY_ARTICLE)}'>Article</th>" + "".join(
         f"<th title='{esc(meaning)}'>{esc(name)}</th>" for name, meaning in WHY_COLUMNS
     )
     legend = "".join(
-        f"<li><b>{esc(name)}</b>: {esc(meaning)}</li>" for name, meaning in WHY_COLUMNS
+        f"<li><b>{esc(name)}</b>: {esc(text)}</li>"
+        for name, text in (("Article", WHY_ARTICLE), *WHY_COLUMNS)
     )
     return (
         '<details class="qa-why"><summary>Why these passages</summary>'

@@ -168,8 +168,8 @@ def test_sources_panel_highlights_each_cited_sentence_of_the_passage() -> None:
     # Every component score of the hit is in the table, in the order of its header.
     why = reply[reply.index("Why these passages") :]
     headers = re.findall(r"<th[^>]*>([^<]*)</th>", why)
-    assert headers == ["Source", "Article", "Overall", "Answers it", "Meaning", "Sentence",
-                       "In context", "Headline", "Keywords"]  # fmt: skip
+    assert headers == ["Article", "Overall", "Answers", "Meaning", "Sentence", "Context",
+                       "Headline", "Keywords"]  # fmt: skip
     cells = re.findall(r"<td class='num'>([\d.]+)</td>", why)
     assert cells == ["0.90", "0.30", "0.80", "0.70", "0.40", "0.50", "0.60"]
 
@@ -317,15 +317,15 @@ def test_why_rows_follow_the_citation_order_and_carry_their_number() -> None:
     )
     answer = Answer("Q?", f"{third.text} [1] {first.text} [2]", cites, hits, False, 0.5)
     why = app.render_answer(answer, turn=4)
-    rows = re.findall(r"<tr><td class='src'>(.*?)</td><td class='title'>(.*?)</td>", why)
+    rows = re.findall(r"<tr><td class='title'>(.*?)</td>", why)
     assert rows == [
-        ('<a class="qa-why-src" href="#src-4-1">[1]</a>', "Title 3"),
-        ('<a class="qa-why-src" href="#src-4-2">[2]</a>', "Title 1"),
-        ('<span class="qa-uncited" title="retrieved, not cited">–</span>', "Title 2"),
+        '<a class="qa-why-src" href="#src-4-1">[1]</a> Title 3',
+        '<a class="qa-why-src" href="#src-4-2">[2]</a> Title 1',
+        "Title 2",
     ]
     # Plain names, each explained in one line under the table (and as its tooltip).
     legend = re.findall(r"<li><b>(.*?)</b>: (.*?)</li>", why)
-    assert [name for name, _ in legend] == [name for name, _ in chat_html.WHY_COLUMNS]
+    assert [name for name, _ in legend] == ["Article"] + [n for n, _ in chat_html.WHY_COLUMNS]
     assert all(0 < len(text) <= 90 for _, text in legend)
     assert chat_html.WHY_INTRO in why
 
@@ -353,7 +353,7 @@ def test_why_table_fits_without_scrolling_sideways() -> None:
     # Numbers never break; headers and the article title wrap at spaces, never inside a word.
     assert "white-space: nowrap" in rules[".qa-why td"]
     assert "white-space: normal" in rules[".qa-why th"]
-    assert "<td class='title'>Evil &lt;script&gt;" in reply
+    assert "[1]</a> Evil &lt;script&gt;" in reply
     title = rules[".qa-why td.title"]
     assert "white-space: normal" in title and "min-width" in title
     assert "word-break: normal" in title
