@@ -13,6 +13,8 @@ once. Each browser session keeps its own conversation in ``gr.State``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import re
 import time
@@ -344,4 +346,5 @@ def launch(
     except KeyboardInterrupt:
         pass
     finally:
-        demo.close()
+        with contextlib.redirect_stdout(io.StringIO()):  # Gradio prints "Closing server …"
+            demo.close()
