@@ -82,6 +82,8 @@ def _next_step(exc: Exception, index_dir: str | None) -> str:
     if isinstance(exc, GeneratorError):
         return "check that the server at --llm-url runs, or leave out --llm-url"
     if isinstance(exc, QuestionSetError):
+        if "cannot read" in message or "not a readable" in message:
+            return "check the path of the question file"
         return (
             'a question set is JSONL (one {"id", "question", "evidence", '
             '"answerable"} a line) or SQuAD 2.0 JSON'
@@ -511,7 +513,8 @@ def eval_(
                     old = evaluation.report_from_json(json.load(handle))
             except (ValueError, KeyError, TypeError) as exc:
                 raise click.ClickException(
-                    f"{compare} is not a qa-bot eval report: {exc}"
+                    f"{compare} is not a qa-bot eval report: {exc}; --compare takes a report "
+                    "written by `qa-bot eval --out FILE`"
                 ) from None
         from qa_bot.answering.retrieval import DENSE_ONLY
 

@@ -150,6 +150,13 @@ def _broken_index(small_corpus: Path, tmp_path: Path) -> str:
     return str(index_dir)
 
 
+def _good_questions(tmp_path: Path) -> str:
+    path = tmp_path / "good.jsonl"
+    line = {"id": "x", "question": "Why?", "evidence": [], "answerable": False}
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    return str(path)
+
+
 def _bad_questions(tmp_path: Path) -> str:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "x", "question": "Why?"\n', encoding="utf-8")
@@ -183,6 +190,14 @@ USER_ERRORS = {
     "bad question file": (
         lambda c, t: ["eval", _bad_questions(t), "--index-dir", str(t)],
         "a question set is JSONL",
+    ),
+    "missing question file": (
+        lambda c, t: ["eval", str(t / "nope.jsonl"), "--index-dir", str(t)],
+        "check the path",
+    ),
+    "bad compare report": (
+        lambda c, t: ["eval", _good_questions(t), "--compare", str(c / "bees.txt")],
+        "--compare takes a report",
     ),
     "bad gate": (lambda c, t: ["eval", "q.jsonl", "--fail-under", "hit@1"], "hit@1=0.8"),
     "unknown gate metric": (
