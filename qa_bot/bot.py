@@ -25,6 +25,7 @@ from qa_bot.index.build import BuildReport, build_index
 from qa_bot.index.embedding import Embedder, load_embedder
 from qa_bot.index.settings import IndexSettings
 from qa_bot.index.store import (
+    Article,
     DocumentInfo,
     IndexStore,
     check_model,
@@ -241,6 +242,11 @@ class QABot:
     @property
     def model_id(self) -> str:
         return self.embedder.model_id
+
+    def article(self, doc_id: str) -> Article | None:
+        """The whole cleaned article ``doc_id`` as the index holds it (for the chat's "read the
+        article" view); ``None`` for an unknown id."""
+        return self._state.store.article(doc_id)
 
     def retrieve(self, question: str, k: int = 5) -> list[Hit]:
         """The ``k`` passages that best match ``question``, best first."""

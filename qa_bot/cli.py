@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -25,18 +26,71 @@ DEFAULT_INDEX = "embeddings"
 
 
 @contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn the errors a user can cause into one-line click errors (exit code 1)."""
+def _user_errors(index_dir: str | None = None) -> Iterator[None]:
+    """Turn the errors a user can cause into one-line click errors (exit code 1), each naming
+    the next step."""
     from qa_bot.errors import QABotError
 
     try:
         yield
     except QABotError as exc:
-        raise click.ClickException(
-            str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        ) from None
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        hint = _next_step(exc, index_dir)
+        raise click.ClickException(f"{message}; {hint}" if hint else message) from None
     except OSError as exc:
-        raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".strip()) from None
+        where = f"{exc.strerror or exc}: {exc.filename or ''}".strip().rstrip(":")
+        raise click.ClickException(f"{where}; check the path and its permissions") from None
+
+
+def _next_step(exc: Exception, index_dir: str | None) -> str:
+    """What to do about an error, for the errors whose message does not say it already."""
+    from qa_bot.errors import (
+        CorpusError,
+        CorpusMismatchError,
+        GeneratorError,
+        IndexCorruptError,
+        IndexVersionError,
+        ModelLoadError,
+        ModelMismatchError,
+        QuestionError,
+    )
+    from qa_bot.evaluation.metrics import ReportError
+    from qa_bot.evaluation.question_set import QuestionSetError
+
+    where = f" --index-dir {index_dir}" if index_dir else ""
+    rebuild = f"rebuild it with `qa-bot index CORPUS_DIR{where} --force`"
+    message = str(exc)
+    if isinstance(exc, CorpusMismatchError):
+        return ""
+    if isinstance(exc, CorpusError):
+        about_folder = message.startswith(("corpus ", "no supported", "no text"))
+        if "metadata.json" in message and not about_folder:
+            return "fix that file (a JSON object: file name -> title, outlet, author, date, url)"
+        return "name a folder that holds the articles as .txt, .md or .html files"
+    if isinstance(exc, IndexVersionError | IndexCorruptError | ModelMismatchError):
+        if "rebuild" in message:  # the message says it already
+            return ""
+        if isinstance(exc, ModelMismatchError):
+            return f"leave out --model to use the index's own model, or {rebuild}"
+        return rebuild
+    if isinstance(exc, ModelLoadError):
+        return "leave out --model for the bundled model, or name an installed one (or 'onnx')"
+    if isinstance(exc, QuestionError):
+        if "limit" in message:
+            return "shorten it"
+        return 'ask again with the question in quotes: qa-bot ask "Who …?"'
+    if isinstance(exc, GeneratorError):
+        return "check that the server at --llm-url runs, or leave out --llm-url"
+    if isinstance(exc, QuestionSetError):
+        if "cannot read" in message or "not a readable" in message:
+            return "check the path of the question file"
+        return (
+            'a question set is JSONL (one {"id", "question", "evidence", '
+            '"answerable"} a line) or SQuAD 2.0 JSON'
+        )
+    if isinstance(exc, ReportError):
+        return "--compare takes a report written by `qa-bot eval --out FILE`"
+    return ""
 
 
 def _index_dir_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,14 +145,37 @@ def _llm_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _generator(llm_url: str | None, llm_model: str | None) -> Any:
     if not llm_url:
         if llm_model:
-            raise click.ClickException("--llm-model needs --llm-url")
+            raise click.ClickException(
+                "--llm-model needs --llm-url: add the URL of an OpenAI-compatible server, or "
+                "leave out --llm-model"
+            )
         return None
     from qa_bot.llm.generation import OpenAIGenerator
 
     try:
         return OpenAIGenerator(llm_url, llm_model or "default")
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(
+            f"{exc}; pass the server's address, e.g. --llm-url http://127.0.0.1:8080 "
+            "(a key goes in OPENAI_API_KEY)"
+        ) from None
+
+
+def _quiet_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--quiet", "-q", is_flag=True, help="Only the result: no progress bars, no notes."
+    )(func)
+
+
+def _progress(quiet: bool) -> bool:
+    """Whether to show progress bars: not with --quiet, and only on a terminal."""
+    return not quiet and sys.stderr.isatty()
+
+
+def _note(quiet: bool, text: str) -> None:
+    """A note about what happened on the way (stderr; silenced by --quiet)."""
+    if not quiet:
+        click.echo(text, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,7 +200,7 @@ def cli() -> None:
     show_default=True,
     help="Vector index: exact (flat) or approximate (hnsw).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@_quiet_option
 def index(
     corpus_dir: str | None, index_dir: str, model: str | None, force: bool, ann: str, quiet: bool
 ) -> None:
@@ -132,7 +209,7 @@ def index(
     CORPUS_DIR defaults to the folder the index was built from, or ./corpus for a new index.
     An index belongs to its folder: building it from another one needs --force.
     """
-    with _user_errors():
+    with _user_errors(index_dir):
         from qa_bot.index.build import build_index
         from qa_bot.index.embedding import load_embedder
         from qa_bot.index.settings import IndexSettings
@@ -145,18 +222,13 @@ def index(
             load_embedder(model),
             settings=IndexSettings(ann=ann),
             force=force,
-            show_progress=not quiet,
+            show_progress=_progress(quiet),
         )
-    for skipped in report.skipped:
+    for skipped in report.skipped:  # a warning, shown even with --quiet
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
     for kept, copies in report.duplicates:
         click.echo(f"one story: indexed {kept}; collapsed {', '.join(copies)}")
-    click.echo(
-        f"{report.status} index in {report.index_dir}: {report.documents} documents, "
-        f"{report.passages} passages, {report.sentences} sentences "
-        f"({report.embedded_passages} passages and {report.embedded_sentences} sentences, "
-        f"sentence windows and headlines embedded) in {report.seconds:.1f}s"
-    )
+    click.echo(report.summary())
 
 
 def _default_corpus(index_dir: str) -> str:
@@ -190,9 +262,10 @@ def _open_bot(
     model: str | None,
     generator: Any = None,
     retrieval: Any = None,
-    show_progress: bool = False,
+    quiet: bool = False,
 ) -> QABot:
-    """The bot over the index in ``index_dir``; what happened to the index goes to stderr.
+    """The bot over the index in ``index_dir``; what happened to the index goes to stderr
+    (unless ``quiet``).
 
     With ``corpus_dir``, the index is built or updated from that folder (another folder than
     the one the index was built from is an error unless ``force``). Without it, the index is
@@ -203,8 +276,11 @@ def _open_bot(
     from qa_bot.errors import QABotError
     from qa_bot.index.build import check_corpus_folder, update_from_recorded_corpus
     from qa_bot.index.store import read_manifest, recorded_corpus
+    from qa_bot.ingest.corpus import check_corpus_dir
 
+    show_progress = _progress(quiet)
     if corpus_dir is not None:
+        check_corpus_dir(corpus_dir)  # a missing folder is the first thing to say
         if not force:
             check_corpus_folder(index_dir, corpus_dir)  # before loading any model
         if model is None:
@@ -218,53 +294,73 @@ def _open_bot(
         )  # fmt: skip
         report = bot.build_report
         if report is not None and report.status != "reused":
-            click.echo(
-                f"{report.status} index in {index_dir} from {corpus_dir}: {report.documents} "
-                f"documents, {report.passages} passages",
-                err=True,
-            )
+            _note(quiet, report.summary())
         return bot
     bot = QABot.load(index_dir, model=model, generator=generator, retrieval=retrieval)
     folder = recorded_corpus(read_manifest(index_dir))
     report = update_from_recorded_corpus(index_dir, bot.embedder, show_progress=show_progress)
     if folder is not None and report is None:
-        click.echo(
+        _note(
+            quiet,
             f"note: {folder}, the corpus folder of the index, no longer exists; serving the "
             "index as built",
-            err=True,
         )
     elif report is not None and report.status != "reused":
         bot.reload()
-        click.echo(
-            f"{folder} changed since the index was built: updated the index in {index_dir} "
-            f"({report.documents} documents, {report.passages} passages)",
-            err=True,
+        summary = report.summary()
+        _note(
+            quiet, f"{folder} changed since the index was built: {summary[0].lower()}{summary[1:]}"
         )
     bot.build_report = report
     return bot
 
 
+_EXCERPT_CHARS = 240
+_WIDTH = 88
+
+
+def _facts(documents: dict[str, Any], doc_id: str) -> str:
+    """Outlet · author · date of a document, each only when known."""
+    info = documents.get(doc_id)
+    meta = info.metadata if info is not None else {}
+    return " · ".join(meta[k] for k in ("outlet", "author", "date") if meta.get(k))
+
+
+def _excerpt(text: str, limit: int = _EXCERPT_CHARS) -> str:
+    """The start of a passage as one paragraph: whitespace and line breaks folded, cut at a
+    word with "…" when longer than ``limit``."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
+
 def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
     """The answer and its numbered sources as terminal text."""
+    import textwrap
+
     lines = [answer.text, ""]
     if answer.rewritten_query:
         lines.insert(0, f"(searched: {answer.rewritten_query})")
     if answer.abstained:
-        lines.append("Nearest passages:")
-        for hit in answer.hits[:3]:
-            lines.append(f"- {hit.passage.title} (score {hit.score:.2f})")
-            lines.append(
-                f"    {hit.passage.text[:200]}{'…' if len(hit.passage.text) > 200 else ''}"
-            )
+        lines.append("Nearest passages (not an answer):")
+        for number, hit in enumerate(answer.hits[:3], 1):
+            facts = _facts(documents, hit.passage.doc_id)
+            head = f"{number}. {hit.passage.title}" + (f" — {facts}" if facts else "")
+            lines.append(f"{head} (score {hit.score:.2f})")
+            lines.extend(
+                textwrap.wrap(
+                    _excerpt(hit.passage.text), _WIDTH, initial_indent="   ",
+                    subsequent_indent="   ", break_on_hyphens=False,
+                )
+            )  # fmt: skip
         return "\n".join(lines)
     lines.append("Sources:")
     seen: set[int] = set()
     for citation in answer.citations:
         if citation.number not in seen:
             seen.add(citation.number)
-            info = documents.get(citation.doc_id)
-            meta = info.metadata if info is not None else {}
-            facts = " · ".join(meta[k] for k in ("outlet", "author", "date") if meta.get(k))
+            facts = _facts(documents, citation.doc_id)
             source = f"{citation.title} — {facts}" if facts else citation.title
             lines.append(f"[{citation.number}] {source} ({citation.doc_id})")
             if citation.also_published:
@@ -283,17 +379,21 @@ def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
 @_corpus_options
 @_llm_options
+@_quiet_option
 def ask(
     question: str, index_dir: str, model: str | None, k: int, as_json: bool,
     corpus_dir: str | None, force: bool, llm_url: str | None, llm_model: str | None,
+    quiet: bool,
 ) -> None:  # fmt: skip
     """Answer QUESTION from the indexed articles, with [n] citations."""
     generator = _generator(llm_url, llm_model)
-    with _user_errors():
+    with _user_errors(index_dir):
         from qa_bot.bot import check_question
 
         check_question(question)  # fail fast, before loading the model
-        bot = _open_bot(index_dir, corpus_dir, force=force, model=model, generator=generator)
+        bot = _open_bot(
+            index_dir, corpus_dir, force=force, model=model, generator=generator, quiet=quiet
+        )
         answer = bot.ask(question, k=k)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -308,25 +408,26 @@ def ask(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
 @_llm_options
+@_quiet_option
 def chat(
     corpus_dir: str | None, force: bool, index_dir: str, model: str | None, host: str,
-    port: int, llm_url: str | None, llm_model: str | None,
+    port: int, llm_url: str | None, llm_model: str | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Serve the browser chat over the index (with --corpus, built or updated from it first)."""
     generator = _generator(llm_url, llm_model)
-    with _user_errors():
+    with _user_errors(index_dir):
         bot = _open_bot(
-            index_dir, corpus_dir, force=force, model=model, generator=generator,
-            show_progress=True,
-        )  # fmt: skip
-        click.echo(
-            f"Serving the index in {index_dir}: {len(bot.documents)} documents, "
-            f"{len(bot.passages)} passages.",
-            err=True,
+            index_dir, corpus_dir, force=force, model=model, generator=generator, quiet=quiet
         )
         from qa_bot.ui.app import launch
 
-        launch(bot, host=host, port=port)
+        def ready(url: str) -> None:
+            click.echo(
+                f"Chat ready at {url} over the index in {Path(index_dir).resolve()} "
+                f"({len(bot.documents)} articles, {len(bot.passages)} passages). Ctrl+C stops it."
+            )
+
+        launch(bot, host=host, port=port, on_ready=ready)
 
 
 @cli.command(name="eval")
@@ -346,6 +447,21 @@ def chat(
 @click.option(
     "--no-reader", is_flag=True, help="Baseline: answer from the bi-encoder alone, no reader model."
 )
+@click.option(
+    "--fail-under",
+    "fail_under",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="Exit 1 when METRIC (a name of the report, e.g. hit@1) is below VALUE. Repeatable.",
+)
+@click.option(
+    "--fail-over",
+    "fail_over",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="Exit 1 when METRIC (e.g. false_abstention_rate) is above VALUE. Repeatable.",
+)
+@_quiet_option
 def eval_(
     questions: str,
     corpus_dir: str | None,
@@ -358,14 +474,22 @@ def eval_(
     compare: str | None,
     dense_only: bool,
     no_reader: bool,
+    fail_under: tuple[str, ...],
+    fail_over: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Evaluate retrieval and answers on a question set: JSONL, or SQuAD 2.0 JSON.
 
     A SQuAD file's articles become the corpus (written beside the index, which defaults to a
     folder under ~/.cache/qa_bot/squad/ instead of ./embeddings); the report adds "answer
     contains the gold answer" and a row per article.
+
+    The report marks each target (ok / FAIL) for information; the exit code follows only the
+    gates given with --fail-under and --fail-over (exit 1 when one is missed, each miss named
+    on stderr), so CI states its own floors.
     """
-    with _user_errors():
+    gates = _gates(fail_under, ">=") | _gates(fail_over, "<=")
+    with _user_errors(index_dir):
         from qa_bot.evaluation import metrics as evaluation
         from qa_bot.evaluation import report as eval_report
         from qa_bot.evaluation.question_set import load_questions
@@ -389,12 +513,15 @@ def eval_(
                     old = evaluation.report_from_json(json.load(handle))
             except (ValueError, KeyError, TypeError) as exc:
                 raise click.ClickException(
-                    f"{compare} is not a qa-bot eval report: {exc}"
+                    f"{compare} is not a qa-bot eval report: {exc}; --compare takes a report "
+                    "written by `qa-bot eval --out FILE`"
                 ) from None
         from qa_bot.answering.retrieval import DENSE_ONLY
 
         retrieval = DENSE_ONLY if dense_only else None
-        bot = _open_bot(index_dir, corpus_dir, force=force, model=model, retrieval=retrieval)
+        bot = _open_bot(
+            index_dir, corpus_dir, force=force, model=model, retrieval=retrieval, quiet=quiet
+        )
         if no_reader or dense_only:
             bot.reader = None
         report = evaluation.evaluate(bot, question_set, k=k)
@@ -412,6 +539,37 @@ def eval_(
     if old is not None:
         click.echo("")
         click.echo(eval_report.format_comparison(eval_report.compare(old, report)))
+    missed = evaluation.check_targets(report, gates)
+    for line in missed:
+        click.echo(f"FAIL {line}", err=True)
+    if missed:
+        sys.exit(1)
+    if gates:
+        _note(quiet, f"all {len(gates)} quality gates met")
+
+
+def _gates(specs: tuple[str, ...], op: str) -> dict[str, tuple[str, float]]:
+    """``METRIC=VALUE`` options as targets ``{metric: (op, value)}``."""
+    option = "--fail-under" if op == ">=" else "--fail-over"
+    gates: dict[str, tuple[str, float]] = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        try:
+            if not (sep and name.strip()):
+                raise ValueError(spec)
+            gates[name.strip()] = (op, float(value))
+        except ValueError:
+            raise click.ClickException(
+                f"{option} {spec!r} is not METRIC=VALUE; write it like {option} hit@1=0.8"
+            ) from None
+    from qa_bot.evaluation.metrics import METRICS
+
+    unknown = sorted(set(gates) - set(METRICS))
+    if unknown:
+        raise click.ClickException(
+            f"{option}: no metric named {', '.join(unknown)}; the metrics are {', '.join(METRICS)}"
+        )
+    return gates
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -423,7 +581,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except click.ClickException as exc:
         # Usage errors too (click's default is exit 2 with the usage text above the message).
-        click.echo(f"Error: {exc.format_message()}".splitlines()[0], err=True)
+        line = f"Error: {exc.format_message()}".splitlines()[0]
+        if isinstance(exc, click.UsageError):
+            command = exc.ctx.command_path if exc.ctx is not None else "qa-bot"
+            line = f"{line.rstrip('.')}; see `{command} --help`"
+        click.echo(line, err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -223,7 +223,7 @@ def test_index_without_a_folder_updates_from_the_recorded_one(
     args = ["index", "--index-dir", str(user_index), "--model", "hash:512", "-q"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert "updated index" in result.stdout
+    assert result.stdout.startswith(f"Updated the index in {user_index.resolve()}: 4 articles")
     assert _doc_ids(user_index) == {"bees.txt", "chess.txt", "ferry.txt", "rail.md"}
 
 
@@ -285,17 +285,18 @@ def test_chat_serves_the_users_index_as_built(workdir: Path, user_index: Path) -
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "qa_bot.cli", "chat", "--index-dir", str(user_index)]
     log = workdir.parent / "chat.log"  # a file, not a pipe: progress bars cannot block it
-    with log.open("w") as stderr_file:
+    with log.open("w") as log_file:
         process = subprocess.Popen(
-            [*command, "--port", str(port)], cwd=workdir, env=env, stderr=stderr_file
-        )
+            [*command, "--port", str(port)], cwd=workdir, env=env, stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + 180
         served = False
         while time.monotonic() < deadline and process.poll() is None:
             assert current_version(user_index) == live, "the chat replaced the user's index"
             with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                if sock.connect_ex(("127.0.0.1", port)) == 0 and "Chat ready" in log.read_text():
                     served = True
                     break
             time.sleep(0.5)
@@ -303,7 +304,11 @@ def test_chat_serves_the_users_index_as_built(workdir: Path, user_index: Path) -
     finally:
         process.kill()
         process.wait(timeout=30)
-    stderr = log.read_text()
-    assert "Serving the index in" in stderr and "3 documents" in stderr, stderr
+    # One line says where to open it; Gradio's own banner (which suggests share=True) is gone.
+    output = log.read_text()
+    assert output.splitlines() == [
+        f"Chat ready at http://127.0.0.1:{port}/ over the index in {user_index.resolve()} "
+        "(3 articles, 3 passages). Ctrl+C stops it."
+    ], output
     assert current_version(user_index) == live
     assert _doc_ids(user_index) == {"bees.txt", "chess.txt", "rail.md"}

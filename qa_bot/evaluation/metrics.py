@@ -308,6 +308,17 @@ def _percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+# Every metric a report's totals may hold (a metric without data, e.g. abstention on a set with
+# no unanswerable question, is left out of that report); --fail-under/--fail-over take these.
+METRICS = (
+    "hit@1", "hit@3", "hit@5", "mrr@10", "ndcg@10", "answer_evidence_rate",
+    "answer_contains_gold", "cited_passage_evidence_rate", "citation_validity",
+    "abstention_accuracy", "false_abstention_rate", "passage_words_median", "passage_words_max",
+    "retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms", "questions", "answerable",
+    "unanswerable",
+)  # fmt: skip
+
+
 def _totals(results: Sequence[QuestionResult], passages: Sequence[Passage]) -> dict[str, float]:
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
@@ -338,6 +349,7 @@ def _totals(results: Sequence[QuestionResult], passages: Sequence[Passage]) -> d
         "answerable": float(len(answerable)),
         "unanswerable": float(len(unanswerable)),
     }
+    assert tuple(candidates) == METRICS
     return {name: value for name, value in candidates.items() if value is not None}
 
 

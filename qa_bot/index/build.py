@@ -55,9 +55,10 @@ class BuildReport:
     only the kept one.
 
     ``embedded_sentences`` counts the short texts embedded: sentences, sentence windows and
-    headlines (each distinct text once; the rest came from the live index). ``store`` is the
-    verified live index when it was reused (so a caller need not load and checksum it again),
-    else ``None``.
+    headlines (each distinct text once; the rest came from the live index);
+    ``new_sentences`` counts the sentences among them (what the summary calls embedded).
+    ``store`` is the verified live index when it was reused (so a caller need not load and
+    checksum it again), else ``None``.
     """
 
     status: str
@@ -72,6 +73,29 @@ class BuildReport:
     store: IndexStore | None = field(default=None, repr=False, compare=False)
     # Near-duplicate groups collapsed: (the doc_id indexed, the doc_ids of its copies).
     duplicates: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    new_sentences: int = 0
+
+    def summary(self) -> str:
+        """What the build did, in plain words (one line)."""
+        where = Path(self.index_dir).resolve()
+        counts = (
+            f"{_plural(self.documents, 'article')} → {_plural(self.passages, 'passage')}, "
+            f"{_plural(self.sentences, 'sentence')}"
+        )
+        if self.status == "reused":
+            return f"The index in {where} is up to date: {counts}; nothing to embed."
+        if self.status == "built":
+            return f"Built the index in {where}: {counts}; all embedded in {self.seconds:.1f} s."
+        return (
+            f"Updated the index in {where}: {counts}; "
+            f"{_plural(self.embedded_passages, 'passage')} and "
+            f"{_plural(self.new_sentences, 'sentence')} embedded, the rest reused "
+            f"({self.seconds:.1f} s)."
+        )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _fsync_tree(root: Path) -> None:
@@ -207,18 +231,36 @@ def _text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+# Texts handed to the embedder at a time while a progress bar is shown (one bar per stage,
+# advanced by these slices, instead of the embedder's own per-batch bars).
+_PROGRESS_SLICE = 128
+
+
 def _embed_with_cache(
     texts: list[str],
     keys: list[str],
     cache: dict[str, np.ndarray],
     embedder: Embedder,
-    show_progress: bool,
+    progress: str | None,
 ) -> tuple[np.ndarray, int]:
+    """The vectors of ``texts`` (cached ones reused) and how many were embedded.
+
+    ``progress``, when given, labels one tqdm bar over the texts to embed.
+    """
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
     if missing:
-        vectors = embedder.encode([t for _, t in missing], show_progress=show_progress)
-        for (key, _), vector in zip(missing, vectors, strict=True):
-            cache[key] = vector
+        from tqdm import tqdm
+
+        step = _PROGRESS_SLICE if progress else len(missing)
+        with tqdm(
+            total=len(missing), desc=progress, unit="text", disable=not progress, leave=True
+        ) as bar:
+            for first in range(0, len(missing), step):
+                part = missing[first : first + step]
+                vectors = embedder.encode([t for _, t in part], show_progress=False)
+                for (key, _), vector in zip(part, vectors, strict=True):
+                    cache[key] = vector
+                bar.update(len(part))
     if not keys:
         return np.zeros((0, embedder.dimension), dtype=np.float32), 0
     return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
@@ -305,7 +347,7 @@ def build_index(
             [p.passage_id for p in passages],
             passage_cache,
             embedder,
-            show_progress,
+            "Embedding passages" if show_progress else None,
         )
         rows = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         sentence_texts = [passages[i].sentence_texts()[j] for i, j in rows]
@@ -313,8 +355,16 @@ def build_index(
         titles = [d.title for d in documents]
         # Sentences, windows and titles share one cache keyed by their text.
         texts = sentence_texts + window_texts + titles
+        text_keys = [_text_key(t) for t in texts]
+        new_sentences = len(
+            {k for k in text_keys[: len(sentence_texts)] if k not in sentence_cache}
+        )
         text_vectors, embedded_s = _embed_with_cache(
-            texts, [_text_key(t) for t in texts], sentence_cache, embedder, show_progress
+            texts,
+            text_keys,
+            sentence_cache,
+            embedder,
+            "Embedding sentences, windows, headlines" if show_progress else None,
         )
         n = len(sentence_texts)
         built = _Built(
@@ -341,6 +391,7 @@ def build_index(
         corpus.skipped,
         time.perf_counter() - started,
         duplicates=tuple((g.kept.doc_id, tuple(c.doc_id for c in g.copies)) for g in groups),
+        new_sentences=new_sentences,
     )
 
 

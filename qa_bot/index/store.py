@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,52 @@ class DocumentInfo:
 
 
 @dataclass(frozen=True)
+class Article:
+    """A whole cleaned article as the index holds it: its passages in order, overlaps merged.
+
+    ``offsets[passage_id]`` is where that passage's text starts in ``text``, so a span of a
+    passage (a citation's ``start``/``end``) is ``offsets[passage_id] + start`` in the article.
+    The index keeps where each passage starts and ends in the article but not the white space
+    between two passages that do not overlap: a one-character gap (between two sentences of a
+    paragraph) comes back as a space, a longer one (a paragraph break) as a blank line. A
+    passage repeating an earlier one's text was never indexed, so the article lacks it.
+    """
+
+    doc_id: str
+    title: str
+    text: str
+    offsets: dict[str, int]
+
+    def span(self, passage_id: str, start: int, end: int) -> tuple[int, int] | None:
+        """A span of a passage as a span of the article; ``None`` for a passage not in it."""
+        base = self.offsets.get(passage_id)
+        return None if base is None else (base + start, base + end)
+
+
+def assemble_article(doc_id: str, title: str, passages: Iterable[Passage]) -> Article:
+    """The article ``doc_id`` put back together from its passages (see ``Article``)."""
+    parts: list[str] = []
+    offsets: dict[str, int] = {}
+    length = 0  # of the text so far
+    doc_end = None  # the document offset the text so far ends at
+    for passage in sorted((p for p in passages if p.doc_id == doc_id), key=lambda p: p.start):
+        if doc_end is not None and passage.start < doc_end:  # overlaps the text so far
+            offsets[passage.passage_id] = length - (doc_end - passage.start)
+            tail = passage.text[doc_end - passage.start :]
+        else:
+            if doc_end is not None:
+                gap = " " if passage.start - doc_end == 1 else "\n\n"
+                parts.append(gap)
+                length += len(gap)
+            offsets[passage.passage_id] = length
+            tail = passage.text
+        parts.append(tail)
+        length += len(tail)
+        doc_end = max(doc_end or 0, passage.end)
+    return Article(doc_id, title, "".join(parts), offsets)
+
+
+@dataclass(frozen=True)
 class IndexStore:
     """A loaded, verified index. Read-only."""
 
@@ -94,6 +142,20 @@ class IndexStore:
     @property
     def model_id(self) -> str:
         return str(self.manifest["model"]["id"])
+
+    @cached_property
+    def _passages_by_document(self) -> dict[str, list[Passage]]:
+        by_document: dict[str, list[Passage]] = {}
+        for passage in self.passages:
+            by_document.setdefault(passage.doc_id, []).append(passage)
+        return by_document
+
+    def article(self, doc_id: str) -> Article | None:
+        """The whole cleaned article ``doc_id`` from its indexed passages; ``None`` if unknown."""
+        info = self.documents.get(doc_id)
+        if info is None:
+            return None
+        return assemble_article(doc_id, info.title, self._passages_by_document.get(doc_id, ()))
 
 
 # ---------------------------------------------------------------- helpers

@@ -351,6 +351,20 @@ def _load_one(
     return doc, "" if doc else "no text after cleaning", data
 
 
+def check_corpus_dir(corpus_dir: str | Path) -> Path:
+    """The corpus folder (user folder expanded) if it exists and is a folder.
+
+    Raises:
+        CorpusError: it does not exist, or is not a folder.
+    """
+    given = Path(corpus_dir).expanduser()
+    if not given.exists():
+        raise CorpusError(f"corpus folder not found: {given.absolute()}")
+    if not given.is_dir():
+        raise CorpusError(f"corpus path is not a folder: {given.absolute()}")
+    return given
+
+
 def load_corpus(
     corpus_dir: str | Path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> CorpusLoad:
@@ -374,11 +388,7 @@ def load_corpus(
         raise ValueError(
             f"max_file_bytes must be greater than 0. Currently, it is {max_file_bytes}"
         )
-    given = Path(corpus_dir).expanduser()
-    if not given.exists():
-        raise CorpusError(f"corpus folder not found: {given}")
-    if not given.is_dir():
-        raise CorpusError(f"corpus path is not a folder: {given}")
+    given = check_corpus_dir(corpus_dir)
     root = given.resolve()
     sidecar = _read_sidecar(root)
     candidates, skipped = _walk(root)

@@ -13,10 +13,12 @@ once. Each browser session keeps its own conversation in ``gr.State``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,7 +37,7 @@ from qa_bot.ui.chat_html import (
 )
 
 if TYPE_CHECKING:
-    from qa_bot.index.store import DocumentInfo
+    from qa_bot.index.store import Article, DocumentInfo
     from qa_bot.models import Answer
 
 # The rendering of an answer and its texts live in qa_bot.ui.chat_html; re-exported here.
@@ -55,10 +57,18 @@ SEARCHING = "Searching the articles…"
 PANEL_EMPTY = "The passages each answer quotes appear here, the quoted sentences highlighted."
 _PANEL_TURNS = 10
 # The newest sources go on top; a jump to an older [n] may have scrolled the panel down.
+# Opening "Read the article" scrolls the article's box to its first highlighted sentence.
 _PANEL_JS = """
 watch('value', () => {
   for (let el = element; el && el.id !== 'qa-sources'; el = el.parentElement) el.scrollTop = 0;
 });
+element.addEventListener('toggle', (event) => {
+  const view = event.target;
+  if (!view.open || !view.classList || !view.classList.contains('qa-article')) return;
+  const box = view.querySelector('.qa-article-text');
+  const mark = box && box.querySelector('mark');
+  if (mark) box.scrollTop = Math.max(0, mark.offsetTop - 24);
+}, true);
 """
 # A short pause between streamed sentences so the answer visibly builds up.
 _STREAM_PAUSE = 0.04
@@ -79,13 +89,19 @@ CSS = """
 .qa-meta, .qa-searched { font-size: .85em; color: var(--body-text-color-subdued); }
 .qa-nothing { font-size: 1rem; }
 .qa-why summary { cursor: pointer; font-size: .9em; padding-top: .3rem; }
-.qa-why-scroll { overflow-x: auto; margin-top: .3rem; }
-.qa-why table { border-collapse: collapse; font-size: .82em; width: 100%; }
-.qa-why th, .qa-why td { padding: .15rem .4rem; text-align: left; white-space: nowrap;
+.qa-why-intro, .qa-why-legend { font-size: .8em; color: var(--body-text-color-subdued); }
+.qa-why-legend { margin: .3rem 0 0 0; padding-left: 1.1rem; line-height: 1.35; }
+.qa-why table { border-collapse: collapse; font-size: .8em; width: 100%; }
+.qa-why th, .qa-why td { padding: .15rem .25rem; text-align: left; vertical-align: top;
   border-bottom: 1px solid var(--border-color-primary); }
+.qa-why th { white-space: normal; overflow-wrap: normal; word-break: normal; line-height: 1.2;
+  vertical-align: bottom; cursor: help; font-size: .92em; }
+.qa-why td { white-space: nowrap; }
 .qa-why td.title { white-space: normal; overflow-wrap: normal; word-break: normal;
-  min-width: 11em; }
+  min-width: 8em; line-height: 1.3; }
 .qa-why td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.qa-why th:nth-child(n+2) { text-align: right; }
+.qa-why-src { text-decoration: none; }
 .qa-panel-title { font-size: 1.05rem; padding: .2rem 0; }
 #qa-sources { padding-right: .3rem; }
 #qa-send, #qa-clear { white-space: nowrap; }
@@ -97,19 +113,28 @@ CSS = """
 .qa-nearest-label { color: #b45309; margin: .3rem 0; }
 .qa-source { margin: .4rem 0 .8rem 0; scroll-margin-top: .5rem; }
 .qa-source:target .qa-passage { outline: 2px solid var(--color-accent); }
-.qa-source-head { font-size: .9em; margin-bottom: .2rem; }
+.qa-source-head { font-size: .9em; }
+.qa-source-meta { font-size: .8em; color: var(--body-text-color-subdued); margin-bottom: .25rem; }
+.qa-article summary { cursor: pointer; font-size: .82em; margin-top: .3rem;
+  color: var(--body-text-color-subdued); }
+#qa-sources .qa-article-text { max-height: 24rem; overflow-y: auto; white-space: pre-wrap;
+  font-size: .88em; line-height: 1.5; padding: .4rem .7rem; margin-top: .3rem;
+  border: 1px solid var(--border-color-primary); border-radius: 4px; position: relative; }
 #qa-sources .qa-passage { margin: 0; padding: .4rem .7rem;
   border-left: 3px solid var(--color-accent);
   background: var(--background-fill-secondary); font-size: .92em; line-height: 1.5;
   white-space: pre-wrap; border-radius: 0 4px 4px 0; }
-.qa-passage mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 2px; }
+.qa-passage mark, .qa-article-text mark { background: #fde68a; color: #1f2937;
+  padding: 0 .1em; border-radius: 2px; }
 #qa-sources .qa-nearest .qa-passage { border-left-color: var(--border-color-primary); }
 """
 
 
+# Gradio's bundled Source Sans Pro: regular and bold only. Its SemiBold file drew some capitals
+# ("A") in another face, so the 600 weight used for headings falls to the bold one.
 THEME = gr.themes.Soft(
     font=[
-        gr.themes.LocalFont("Source Sans Pro", weights=(400, 600, 700)),
+        gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)),
         "ui-sans-serif",
         "system-ui",
         "sans-serif",
@@ -124,6 +149,8 @@ class ChatBot(Protocol):
 
     @property
     def documents(self) -> Mapping[str, DocumentInfo]: ...
+
+    def article(self, doc_id: str) -> Article | None: ...
 
     def chat(self, question: str, history: Sequence[str | Turn] = (), k: int = 5) -> Answer: ...
 
@@ -207,7 +234,10 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
         session, user, render_answer(answer, turn=turn),
         questions=(*session.questions, question),
         answered=(*session.answered, not answer.abstained),
-        sources=(render_sources(answer, bot.documents, turn=turn), *session.sources)[:_PANEL_TURNS],
+        sources=(
+            render_sources(answer, bot.documents, turn=turn, article=bot.article),
+            *session.sources,
+        )[:_PANEL_TURNS],
     ), ""  # fmt: skip
 
 
@@ -290,11 +320,19 @@ def _blocked_paths(bot: ChatBot) -> list[str]:
     return sorted(folders)
 
 
-def launch(bot: ChatBot, *, host: str = "127.0.0.1", port: int = 7860) -> None:
+def launch(
+    bot: ChatBot,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
     """Serve the chat on ``host:port`` until interrupted (no share link, no file serving).
 
-    Several people can use it at once: up to 4 answers are computed together and up to 64
-    requests wait in the queue.
+    Gradio's own start-up lines are silenced (one of them suggests ``share=True``, which is off
+    on purpose); ``on_ready`` is called with the page's address once it serves. Several people
+    can use it at once: up to 4 answers are computed together and up to 64 requests wait in
+    the queue.
     """
     demo = build_app(bot)
     demo.queue(default_concurrency_limit=4, max_size=64)
@@ -302,5 +340,15 @@ def launch(bot: ChatBot, *, host: str = "127.0.0.1", port: int = 7860) -> None:
         server_name=host, server_port=port, share=False, inbrowser=False, show_error=False,
         blocked_paths=_blocked_paths(bot), ssr_mode=False, mcp_server=False, pwa=False,
         enable_monitoring=False, footer_links=["settings"], max_file_size="1kb",
-        theme=THEME, css=CSS,
+        theme=THEME, css=CSS, quiet=True, prevent_thread_lock=True,
     )  # fmt: skip
+    if on_ready is not None:
+        on_ready(demo.local_url or f"http://{host}:{port}/")
+    try:
+        while demo.is_running:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        with contextlib.redirect_stdout(io.StringIO()):  # Gradio prints "Closing server …"
+            demo.close()

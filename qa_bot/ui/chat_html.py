@@ -1,24 +1,31 @@
 """An ``Answer`` as HTML strings for the chat: the one job of this module.
 
 The answer text with its ``[n]`` links (the quote as tooltip) and ``[unsupported]`` marks, the
-"Why these passages" score table, and the sources panel block (source cards with the quoted
-sentences highlighted, or the nearest passages of an abstention). Every piece of article, passage
-and question text is HTML-escaped here; nothing here knows about Gradio.
+"Why these passages" score table, and the sources panel block: source cards (title; outlet ·
+author · date; the passage with the quoted sentences highlighted; a "Read the article" view of
+the whole article from the index, the same sentences highlighted), or the nearest passages of an
+abstention. Every piece of article, passage and question text is HTML-escaped here; nothing
+here knows about Gradio.
 """
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qa_bot.index.store import DocumentInfo
+    from qa_bot.index.store import Article, DocumentInfo
     from qa_bot.models import Answer, Citation, Hit
 
-__all__ = ["GENERATED_NOTE", "NEAREST", "NO_EVIDENCE", "UNSUPPORTED_NOTE", "esc", "highlight",
-           "render_answer", "render_sources"]  # fmt: skip
+# How the chat gets the whole article of a source (``QABot.article``); None: no article view.
+ArticleLookup = Callable[[str], "Article | None"]
+
+__all__ = ["GENERATED_NOTE", "NEAREST", "NO_EVIDENCE", "UNSUPPORTED_NOTE", "WHY_COLUMNS",
+           "WHY_INTRO", "ArticleLookup", "esc", "highlight", "render_answer",
+           "render_sources"]  # fmt: skip
 
 NO_EVIDENCE = "The articles hold no answer to this question."
 NEAREST = "Nearest passages (not an answer)"
@@ -36,17 +43,55 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _source_line(doc_id: str, title: str, documents: Mapping[str, DocumentInfo]) -> str:
-    """The article title, outlet, author and date as escaped HTML (each one only if known)."""
+def _date(value: str) -> str:
+    """An ISO date (``2025-03-04``) as "4 Mar 2025"; anything else as it is."""
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {day:%b %Y}"
+
+
+def _facts(doc_id: str, documents: Mapping[str, DocumentInfo]) -> str:
+    """Outlet · author · date (each only if known) and a plain web link, as escaped HTML; the
+    article's file name when none is known."""
     info = documents.get(doc_id)
     meta = info.metadata if info is not None else {}
-    parts = [f"<b>{esc(title or doc_id)}</b>"]
-    parts += [esc(meta[key]) for key in ("outlet", "author", "date") if meta.get(key)]
+    parts = [esc(meta[key]) for key in ("outlet", "author") if meta.get(key)]
+    if meta.get("date"):
+        parts.append(esc(_date(meta["date"])))
     url = meta.get("url", "")
     # Only plain web links: a "javascript:" URL from a crafted article must never become a link.
     if re.match(r"https?://[^\s\"'<>]+$", url):
         parts.append(f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">link</a>')
+    if not parts:
+        parts.append(f'<span class="qa-file">{esc(doc_id)}</span>')
     return " · ".join(parts)
+
+
+def _source_head(doc_id: str, title: str, documents: Mapping[str, DocumentInfo], label: str) -> str:
+    """A source card's head: its label (``[n]``), the title, then outlet · author · date."""
+    return (
+        f'<div class="qa-source-head">{label}<b>{esc(title or doc_id)}</b></div>'
+        f'<div class="qa-source-meta">{_facts(doc_id, documents)}</div>'
+    )
+
+
+def _article_view(doc_id: str, citations: Sequence[Citation], article: ArticleLookup | None) -> str:
+    """The "Read the article" view: the whole article from the index, cited sentences marked."""
+    found = article(doc_id) if article is not None else None
+    if found is None or not found.text:
+        return ""
+    spans = [
+        span
+        for c in citations
+        if c.doc_id == doc_id and (span := found.span(c.passage_id, c.start, c.end)) is not None
+    ]
+    marked = highlight(found.text, spans)
+    return (
+        '<details class="qa-article"><summary>Read the article</summary>'
+        f'<div class="qa-article-text">{marked}</div></details>'
+    )
 
 
 def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -109,7 +154,12 @@ def _cited_text(text: str, answer: Answer, turn: int) -> str:
     return "".join(out)
 
 
-def _source_cards(answer: Answer, documents: Mapping[str, DocumentInfo], turn: int) -> str:
+def _source_cards(
+    answer: Answer,
+    documents: Mapping[str, DocumentInfo],
+    turn: int,
+    article: ArticleLookup | None,
+) -> str:
     passages = {hit.passage.passage_id: hit.passage for hit in answer.hits}
     by_number: dict[int, list[Citation]] = {}
     for citation in answer.citations:
@@ -137,64 +187,100 @@ def _source_cards(answer: Answer, documents: Mapping[str, DocumentInfo], turn: i
         )
         cards.append(
             f'<div class="qa-source" id="src-{turn}-{number}">'
-            f'<div class="qa-source-head">[{number}] '
-            f"{_source_line(first.doc_id, first.title, documents)}</div>{also}"
-            f'<div class="qa-passage">{body}</div></div>'
+            f"{_source_head(first.doc_id, first.title, documents, f'[{number}] ')}{also}"
+            f'<div class="qa-passage">{body}</div>'
+            f"{_article_view(first.doc_id, answer.citations, article)}</div>"
         )
     return "".join(cards)
 
 
-def _nearest_cards(hits: Sequence[Hit], documents: Mapping[str, DocumentInfo]) -> str:
+def _nearest_cards(
+    hits: Sequence[Hit], documents: Mapping[str, DocumentInfo], article: ArticleLookup | None
+) -> str:
+    """The nearest passages of an abstention: each one paragraph (white space folded)."""
     return "".join(
-        f'<div class="qa-source qa-nearest"><div class="qa-source-head">'
-        f"{_source_line(hit.passage.doc_id, hit.passage.title, documents)} · "
-        f"score {hit.score:.2f}</div>"
-        f'<div class="qa-passage">{esc(hit.passage.text)}</div></div>'
+        f'<div class="qa-source qa-nearest">'
+        f"{_source_head(hit.passage.doc_id, hit.passage.title, documents, '')}"
+        f'<div class="qa-passage">{esc(" ".join(hit.passage.text.split()))}</div>'
+        f"{_article_view(hit.passage.doc_id, (), article)}</div>"
         for hit in hits[:3]
     )
 
 
-def render_sources(answer: Answer, documents: Mapping[str, DocumentInfo], *, turn: int = 0) -> str:
+def render_sources(
+    answer: Answer,
+    documents: Mapping[str, DocumentInfo],
+    *,
+    turn: int = 0,
+    article: ArticleLookup | None = None,
+) -> str:
     """The sources panel block of one answer; all corpus and question text is escaped.
 
     For an answer: each citation number with its article and the passage, quoted sentences in
-    ``<mark>``. For an abstention: the nearest passages, labelled as not an answer.
+    ``<mark>``, and (given ``article``, which returns the whole article of a ``doc_id``) a
+    "Read the article" view with the same sentences marked. For an abstention: the nearest
+    passages, labelled as not an answer.
     """
     head = f'<div class="qa-turn"><div class="qa-turn-q">{esc(answer.question)}</div>'
     if answer.abstained:
         return (
             f'{head}<div class="qa-nearest-label">{esc(NEAREST)}</div>'
-            f"{_nearest_cards(answer.hits, documents)}</div>"
+            f"{_nearest_cards(answer.hits, documents, article)}</div>"
         )
-    return f"{head}{_source_cards(answer, documents, turn)}</div>"
+    return f"{head}{_source_cards(answer, documents, turn, article)}</div>"
 
 
-def _why(answer: Answer) -> str:
-    """The component scores of every retrieved passage, as a table."""
-    cited = {c.passage_id: c.number for c in answer.citations}
+# The "Why these passages" columns: (name, what it means), in order after Source and Article.
+WHY_COLUMNS = (
+    ("Overall", "the combined score the passages are ranked by"),
+    ("Answers", "the reader model's probability that its best sentence answers the question"),
+    ("Meaning", "how close the whole passage is in meaning to the question"),
+    ("Sentence", "the same for its closest sentence"),
+    ("Context", "the same for that sentence with its neighbours"),
+    ("Headline", "how close the article's headline is to the question"),
+    ("Keywords", "how many of the question's words it shares (BM25)"),
+)
+WHY_ARTICLE = "the passage's article; [n] when the answer cites the passage as [n]"
+WHY_INTRO = (
+    "How each retrieved passage matched the question, cited ones first; 0 = not at all, "
+    "1 = as close as it gets."
+)
+
+
+def _why(answer: Answer, turn: int) -> str:
+    """The scores of every retrieved passage, cited ones first in citation order, as a table."""
+    cited: dict[str, int] = {}
+    for c in answer.citations:
+        cited.setdefault(c.passage_id, c.number)
+    hits = sorted(answer.hits, key=lambda h: (cited.get(h.passage.passage_id, 10**6), h.rank))
     rows = []
-    for hit in answer.hits:
+    for hit in hits:
         number = cited.get(hit.passage.passage_id)
+        source = (
+            f'<a class="qa-why-src" href="#src-{turn}-{number}">[{number}]</a> '
+            if number is not None
+            else ""
+        )
+        reader = "–" if hit.reader is None else f"{hit.reader:.2f}"
+        values = (hit.dense, hit.sentence, hit.window, hit.title, hit.bm25)
         rows.append(
-            f"<tr><td class='num'>{hit.rank}</td><td class='title'>{esc(hit.passage.title)}</td>"
-            f"<td>{f'[{number}]' if number else ''}</td>"
-            + (f"<td class='num'>{hit.reader:.2f}</td>" if hit.reader is not None else "<td>–</td>")
-            + "".join(
-                f"<td class='num'>{value:.3f}</td>"
-                for value in (hit.score, hit.dense, hit.sentence, hit.window, hit.title, hit.bm25)
-            )
+            f"<tr><td class='title'>{source}{esc(hit.passage.title)}</td>"
+            f"<td class='num'>{hit.score:.2f}</td><td class='num'>{reader}</td>"
+            + "".join(f"<td class='num'>{value:.2f}</td>" for value in values)
             + "</tr>"
         )
-    head = (
-        "<tr><th>#</th><th>article</th><th>cited</th>"
-        "<th title='the reader model: probability that the best sentence answers'>reader</th>"
-        "<th>fused</th><th>dense</th>"
-        "<th>best sentence</th><th>best window</th><th>headline</th><th>keyword (BM25)</th></tr>"
+    head = f"<tr><th title='{esc(WHY_ARTICLE)}'>Article</th>" + "".join(
+        f"<th title='{esc(meaning)}'>{esc(name)}</th>" for name, meaning in WHY_COLUMNS
     )
-    # The table scrolls sideways in its own box rather than squeezing its cells when narrow.
+    legend = "".join(
+        f"<li><b>{esc(name)}</b>: {esc(text)}</li>"
+        for name, text in (("Article", WHY_ARTICLE), *WHY_COLUMNS)
+    )
     return (
         '<details class="qa-why"><summary>Why these passages</summary>'
-        f'<div class="qa-why-scroll"><table>{head}{"".join(rows)}</table></div></details>'
+        f'<p class="qa-why-intro">{esc(WHY_INTRO)}</p>'
+        f"<table>{head}</tr>{''.join(rows)}</table>"
+        f'<ul class="qa-why-legend">{legend}</ul></details>'
     )
 
 
@@ -225,7 +311,7 @@ def render_answer(
             parts.append(f'<p class="qa-meta">{esc(GENERATED_NOTE)}</p>')
     if final:
         if not answer.abstained:
-            parts.append(_why(answer))
+            parts.append(_why(answer, turn))
         seconds = answer.timings.get("total")
         if seconds is not None:
             parts.append(f'<p class="qa-meta qa-time">answered in {seconds:.2f} s</p>')

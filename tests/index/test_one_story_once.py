@@ -70,7 +70,7 @@ def test_qa_bot_index_lists_the_collapsed_groups(corpus: Path, tmp_path: Path) -
         "one story: indexed wire_floods.txt; collapsed gazette_danube.md, "
         "wire_floods_saved_again.txt" in result.stdout
     )
-    assert "2 documents" in result.stdout
+    assert ": 2 articles → " in result.stdout
 
 
 def test_an_answer_as_json_and_html_carries_the_copies(corpus: Path, tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ import gradio as gr
 import pytest
 
 from qa_bot.errors import QABotError, QuestionError
+from qa_bot.index.store import Article, assemble_article
 from qa_bot.models import Answer, Citation, Hit, Passage, Span, Turn
-from qa_bot.ui import app
+from qa_bot.ui import app, chat_html
 
 pytestmark = pytest.mark.unit
 
@@ -50,8 +51,11 @@ class FakeBot:
 
     max_question_chars = 50
 
-    def __init__(self, passage: Passage, *, error: Exception | None = None) -> None:
+    def __init__(
+        self, passage: Passage, *, error: Exception | None = None, others: Sequence[Passage] = ()
+    ) -> None:
         self.passage = passage
+        self.others = tuple(others)  # more passages of the index, e.g. of the same article
         self.error = error
         self.calls: list[tuple[str, list[str | Turn]]] = []
         self.documents = {
@@ -63,11 +67,16 @@ class FakeBot:
             )
         }
 
+    def article(self, doc_id: str) -> Article | None:
+        info = self.documents.get(doc_id)
+        passages = (self.passage, *self.others)
+        return None if info is None else assemble_article(doc_id, info.title, passages)
+
     def chat(self, question: str, history: Sequence[str | Turn] = (), k: int = 5) -> Answer:
         self.calls.append((question, list(history)))
         if self.error is not None:
             raise self.error
-        hit = Hit(self.passage, 0.9, 0.8, 0.7, 0.6, 1)
+        hit = Hit(self.passage, 0.9, 0.8, 0.7, 0.6, 1, title=0.5, window=0.4, reader=0.3)
         query = f"{question} (Moscow)" if history else question
         if "Brazil" in question:
             return Answer(question, "nothing", (), (hit,), True, 0.1, {"total": 0.01}, query)
@@ -144,7 +153,9 @@ def test_answer_and_sources_escape_scripts_images_and_markdown() -> None:
 def test_sources_panel_highlights_each_cited_sentence_of_the_passage() -> None:
     passage = _passage(EVIL_TEXT)
     final = _run(FakeBot(passage), "Why is Moscow wary of Trump?")[-1]
-    marks = re.findall(r"<mark>(.*?)</mark>", final.panel())
+    card = re.search(r'<div class="qa-passage">(.*?)</div>', final.panel())
+    assert card is not None
+    marks = re.findall(r"<mark>(.*?)</mark>", card.group(1))
     assert marks == [
         "Moscow is wary of Trump because he is unpredictable.",
         " The Kremlin remembers the 2017 strike.",
@@ -156,9 +167,11 @@ def test_sources_panel_highlights_each_cited_sentence_of_the_passage() -> None:
     assert "Why these passages" in reply and "answered in 0.25 s" in reply
     # Every component score of the hit is in the table, in the order of its header.
     why = reply[reply.index("Why these passages") :]
-    assert "best window" in why and "headline" in why
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", why)
+    assert headers == ["Article", "Overall", "Answers", "Meaning", "Sentence", "Context",
+                       "Headline", "Keywords"]  # fmt: skip
     cells = re.findall(r"<td class='num'>([\d.]+)</td>", why)
-    assert cells == ["1", "0.900", "0.800", "0.700", "0.000", "0.000", "0.600"]
+    assert cells == ["0.90", "0.30", "0.80", "0.70", "0.40", "0.50", "0.60"]
 
 
 def test_abstention_says_no_evidence_and_shows_no_citations() -> None:
@@ -223,9 +236,12 @@ def test_launch_binds_localhost_without_share_or_file_access(monkeypatch: Any) -
         seen.update(kwargs, queue=self._queue)
 
     monkeypatch.setattr(gr.Blocks, "launch", fake_launch)
-    app.launch(FakeBot(_passage(EVIL_TEXT)))
+    ready: list[str] = []
+    app.launch(FakeBot(_passage(EVIL_TEXT)), on_ready=ready.append)
     assert seen["server_name"] == "127.0.0.1" and seen["server_port"] == 7860
     assert seen["share"] is False and not seen.get("allowed_paths")
+    # Gradio's banner (which suggests share=True) is off; the caller prints the address.
+    assert seen["quiet"] is True and ready == ["http://127.0.0.1:7860/"]
     assert "/nowhere/corpus" in seen["blocked_paths"]
     assert seen["queue"].max_size == 64
 
@@ -254,17 +270,79 @@ def test_instructions_and_links_inside_a_passage_stay_plain_text() -> None:
     assert "&lt;a href=&#x27;http://evil." in page and "&lt;/a&gt;" in page
 
 
-def test_source_cards_show_the_author_beside_the_outlet_when_known() -> None:
+def test_source_cards_show_outlet_author_and_date_under_the_title() -> None:
     bot = FakeBot(_passage(EVIL_TEXT))
     meta = bot.documents["evil.txt"].metadata
     plain = _run(bot, "Why is Moscow wary of Trump?")[-1].panel()
-    assert "title</b> · Bad &lt;b&gt;News&lt;/b&gt;</div>" in plain  # no author: no empty slot
-    meta["author"] = "Jane <i>Doe</i>"
+    head = "[1] <b>Evil &lt;script&gt;alert(1)&lt;/script&gt; title</b></div>"
+    assert head + '<div class="qa-source-meta">Bad &lt;b&gt;News&lt;/b&gt;</div>' in plain
+    meta.update(author="Jane <i>Doe</i>", date="2025-03-04")
     panel = _run(bot, "Why is Moscow wary of Trump?")[-1].panel()
-    assert "title</b> · Bad &lt;b&gt;News&lt;/b&gt; · Jane &lt;i&gt;Doe&lt;/i&gt;</div>" in panel
-    del meta["outlet"]
+    facts = "Bad &lt;b&gt;News&lt;/b&gt; · Jane &lt;i&gt;Doe&lt;/i&gt; · 4 Mar 2025"
+    assert f'<div class="qa-source-meta">{facts}</div>' in panel
+    meta.clear()  # nothing known: the file name, so the card still says where it came from
     nearest = _run(bot, "What is the population of Brazil?")[-1].panel()
-    assert "title</b> · Jane &lt;i&gt;Doe&lt;/i&gt; · score 0.90</div>" in nearest
+    assert '<div class="qa-source-meta"><span class="qa-file">evil.txt</span></div>' in nearest
+
+
+def test_read_the_article_shows_the_whole_article_with_the_cited_sentences_marked() -> None:
+    lead_text = "An earlier <b>paragraph</b> of the article."
+    lead = Passage("p-lead", "evil.txt", EVIL_TITLE, lead_text, 0, len(lead_text),
+                   _sentences(lead_text))  # fmt: skip
+    start = len(lead_text) + 2
+    cited = replace(_passage(EVIL_TEXT), start=start, end=start + len(EVIL_TEXT))
+    other = _passage("Another article.", doc_id="other.txt")
+    final = _run(FakeBot(cited, others=(lead, other)), "Why is Moscow wary of Trump?")[-1]
+    view = re.search(
+        r'<details class="qa-article"><summary>Read the article</summary>'
+        r'<div class="qa-article-text">(.*?)</div></details>',
+        final.panel(),
+        re.S,
+    )
+    assert view is not None
+    article = html.unescape(re.sub(r"</?mark>", "", view.group(1)))
+    assert article == f"{lead_text}\n\n{EVIL_TEXT}"  # the whole article, nothing of another
+    assert "&lt;b&gt;paragraph&lt;/b&gt;" in view.group(1) and "<script>" not in view.group(1)
+    assert re.findall(r"<mark>(.*?)</mark>", view.group(1)) == [
+        "Moscow is wary of Trump because he is unpredictable.",
+        " The Kremlin remembers the 2017 strike.",
+    ]
+
+
+def test_why_rows_follow_the_citation_order_and_carry_their_number() -> None:
+    first, second, third = (
+        _passage(f"Sentence number {n} is here.", doc_id=f"d{n}.txt", title=f"Title {n}")
+        for n in (1, 2, 3)
+    )
+    hits = (
+        Hit(first, 0.9, 0.8, 0.7, 0.6, 1),
+        Hit(second, 0.8, 0.7, 0.6, 0.5, 2),
+        Hit(third, 0.7, 0.6, 0.5, 0.4, 3),
+    )
+    cites = (
+        Citation(1, third.passage_id, third.doc_id, third.title, third.text, 0, len(third.text)),
+        Citation(2, first.passage_id, first.doc_id, first.title, first.text, 0, len(first.text)),
+    )
+    answer = Answer("Q?", f"{third.text} [1] {first.text} [2]", cites, hits, False, 0.5)
+    why = app.render_answer(answer, turn=4)
+    rows = re.findall(r"<tr><td class='title'>(.*?)</td>", why)
+    assert rows == [
+        '<a class="qa-why-src" href="#src-4-1">[1]</a> Title 3',
+        '<a class="qa-why-src" href="#src-4-2">[2]</a> Title 1',
+        "Title 2",
+    ]
+    # Plain names, each explained in one line under the table (and as its tooltip).
+    legend = re.findall(r"<li><b>(.*?)</b>: (.*?)</li>", why)
+    assert [name for name, _ in legend] == ["Article"] + [n for n, _ in chat_html.WHY_COLUMNS]
+    assert all(0 < len(text) <= 90 for _, text in legend)
+    assert chat_html.WHY_INTRO in why
+
+
+def test_nearest_passages_are_one_paragraph_each_without_blank_lines() -> None:
+    text = "First paragraph here.\n\n\nSecond   paragraph\nthere."
+    final = _run(FakeBot(_passage(text)), "What is the population of Brazil?")[-1]
+    shown = re.findall(r'<div class="qa-passage">(.*?)</div>', final.panel())
+    assert shown == ["First paragraph here. Second paragraph there."]
 
 
 def _css_rules() -> dict[str, str]:
@@ -275,15 +353,15 @@ def _css_rules() -> dict[str, str]:
     return rules
 
 
-def test_why_table_scrolls_sideways_and_never_breaks_headers_or_numbers() -> None:
+def test_why_table_fits_without_scrolling_sideways() -> None:
     reply = _last_reply(_run(FakeBot(_passage(EVIL_TEXT)), "Why is Moscow wary of Trump?")[-1])
-    assert re.search(r'<div class="qa-why-scroll"><table>.*</table></div></details>', reply)
+    assert re.search(r"<details class=\"qa-why\">.*<table>.*</table>.*</details>", reply)
+    assert "qa-why-scroll" not in reply and "overflow-x" not in app.CSS
     rules = _css_rules()
-    assert "overflow-x: auto" in rules[".qa-why-scroll"]
-    assert "white-space: nowrap" in rules[".qa-why th"]
+    # Numbers never break; headers and the article title wrap at spaces, never inside a word.
     assert "white-space: nowrap" in rules[".qa-why td"]
-    # Only the article title wraps, at spaces, and never narrower than a few words.
-    assert "<td class='title'>Evil &lt;script&gt;" in reply
+    assert "white-space: normal" in rules[".qa-why th"]
+    assert "[1]</a> Evil &lt;script&gt;" in reply
     title = rules[".qa-why td.title"]
     assert "white-space: normal" in title and "min-width" in title
     assert "word-break: normal" in title

@@ -209,6 +209,64 @@ def test_chat_answers_cites_follows_up_and_abstains(browser: Any, seed_server: C
     page.close()
 
 
+def test_source_cards_article_view_and_why_table(browser: Any, seed_server: ChatServer) -> None:
+    """The sources of an answer at desktop width: outlet · author · date on each card, the whole
+    article with the quoted sentences marked, the score table without sideways scrolling."""
+    seed_server.wait_until_serving()
+    log = seed_server.log()
+    assert "Chat ready at " + seed_server.url in log and "share=True" not in log, log
+    page = _open(browser, seed_server)  # 1280 px wide
+    _ask(page, "Why is Moscow wary of Trump?", "sources")
+    metas = page.locator("#qa-sources .qa-source-meta").all_inner_texts()
+    assert metas and any(m in " ".join(metas) for m in ("Mark Galeotti", "TRT World")), metas
+    page.screenshot(path=str(ARTIFACTS / "issue15_source_cards.png"))
+
+    card = page.locator("#qa-sources .qa-source").first
+    passage = card.locator(".qa-passage").inner_text()
+    card.locator(".qa-article summary").click()
+    article = card.locator(".qa-article-text")
+    article.wait_for(state="visible")
+    text = article.inner_text()
+    assert len(text) > 2 * len(passage) and passage.strip()[:60] in " ".join(text.split())
+    mark = article.locator("mark").first
+    page.wait_for_function(
+        "el => { const box = el.closest('.qa-article-text').getBoundingClientRect();"
+        " const r = el.getBoundingClientRect(); return r.top >= box.top && r.top < box.bottom; }",
+        arg=mark.element_handle(),
+    )  # opened at the first quoted sentence
+    article.evaluate("el => el.scrollIntoView({block: 'end'})")
+    page.screenshot(path=str(ARTIFACTS / "issue15_article_view.png"))
+
+    answer = page.locator("#qa-chat .qa-answer").last
+    answer.locator(".qa-why summary").click()
+    table = answer.locator(".qa-why table")
+    table.wait_for(state="visible")
+    articles = table.locator("td.title").all_inner_texts()
+    assert articles[0].startswith("[1] "), articles
+    numbers = [int(a[1 : a.index("]")]) for a in articles if a.startswith("[")]
+    assert numbers == list(range(1, len(numbers) + 1)), articles  # cited rows first, in order
+    # Nothing scrolls sideways: the table fits its message, the message fits the chat.
+    widths = page.evaluate(
+        """() => [...document.querySelectorAll('#qa-chat .qa-why table')].map(t => {
+             let box = t.parentElement;
+             while (box && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
+             return [t.getBoundingClientRect().right, t.parentElement.getBoundingClientRect().right,
+                     box ? box.scrollWidth - box.clientWidth : 0];
+           })"""
+    )
+    for table_right, parent_right, overflow in widths:
+        assert table_right <= parent_right + 1 and overflow <= 0, widths
+    answer.locator(".qa-why").evaluate("el => el.scrollIntoView({block: 'end'})")
+    page.screenshot(path=str(ARTIFACTS / "issue15_why_view.png"))
+
+    _ask(page, "What is the population of Brazil?", "nearest")
+    nearest = page.locator("#qa-sources .qa-turn").first
+    for text in nearest.locator(".qa-nearest .qa-passage").all_inner_texts():
+        assert "\n" not in text.strip(), text
+    page.screenshot(path=str(ARTIFACTS / "issue15_nearest.png"))
+    page.close()
+
+
 def test_corpus_files_are_not_served(seed_server: ChatServer) -> None:
     seed_server.wait_until_serving()
     article = next(seed_server.corpus.glob("*.txt"))
