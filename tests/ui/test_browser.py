@@ -267,6 +267,23 @@ def test_source_cards_article_view_and_why_table(browser: Any, seed_server: Chat
     page.close()
 
 
+def test_topic_switch_after_no_answer_and_a_question_about_an_article(
+    browser: Any, seed_server: ChatServer
+) -> None:
+    seed_server.wait_until_serving()
+    page = _open(browser, seed_server)
+    reply = _ask(page, "Who is Olaf Scholz?", "scholz")
+    assert "[1]" not in reply
+    # The turn that found nothing lends no subject: the misspelt question is searched alone.
+    reply = _ask(page, "wat dose putn want from trmp", "topic_switch")
+    assert "[1]" in reply and "Scholz" not in reply
+    reply = _ask(page, "Who wrote the piece about Putin riding a tiger?", "article_fact")
+    assert "was written by Mark Galeotti" in reply and "[1]" in reply
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "issue15_conversation.png"), full_page=True)
+    page.close()
+
+
 def test_corpus_files_are_not_served(seed_server: ChatServer) -> None:
     seed_server.wait_until_serving()
     article = next(seed_server.corpus.glob("*.txt"))
