@@ -28,32 +28,35 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
-def _seed_texts(bot) -> list[str]:  # type: ignore[no-untyped-def]
+def _seed_texts(bot) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
     """Every text a build of the seed corpus embeds, and every committed question."""
     texts = [p.text for p in bot.passages]
     for passage in bot.passages:
         texts += passage.sentence_texts() + passage.sentence_windows()
     texts += [d.title for d in bot.documents.values()]
+    questions: list[str] = []
     for name in ("questions", "questions_heldout", "followups", "lookalikes"):
         for line in (DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
             if line.strip():
                 record = json.loads(line)
-                texts += [record["question"], *record.get("history", [])]
-    return list(dict.fromkeys(texts))
+                questions += [record["question"], *record.get("history", [])]
+    return list(dict.fromkeys(texts)), list(dict.fromkeys(questions))
 
 
 def test_vectors_equal_sentence_transformers_on_every_seed_text(seed_bot, real_embedder) -> None:  # type: ignore[no-untyped-def]
     onnx = OnnxEmbedder()
-    texts = _seed_texts(seed_bot)
-    assert len(texts) > 700
-    batch = np.sum(onnx.encode(texts) * real_embedder.encode(texts), axis=1)
-    assert float(batch.min()) >= 0.9999, texts[int(batch.argmin())]
+    texts, questions = _seed_texts(seed_bot)
+    sentences = sum(len(p.sentences) for p in seed_bot.passages)
+    assert len(texts) >= len(seed_bot.passages) + sentences and len(questions) > 200
+    everything = texts + questions
+    batch = np.sum(onnx.encode(everything) * real_embedder.encode(everything), axis=1)
+    assert float(batch.min()) >= 0.9999, everything[int(batch.argmin())]
     # Questions are embedded one at a time on the query path.
-    questions = texts[-250:]
     single = np.stack([onnx.encode([q])[0] for q in questions])
     cosine = np.sum(single * real_embedder.encode(questions), axis=1)
     assert float(cosine.min()) >= 0.9999, questions[int(cosine.argmin())]
-    assert [onnx.count_tokens(t) for t in texts] == [real_embedder.count_tokens(t) for t in texts]
+    counts = [onnx.count_tokens(t) for t in everything]
+    assert counts == [real_embedder.count_tokens(t) for t in everything]
 
 
 def test_build_checks_the_export_by_hash_and_exports_a_damaged_one_again(
