@@ -2,7 +2,7 @@
 
 Each check runs in a new process over the session's seed index (built with
 sentence-transformers, which also exported the ONNX query model): after real questions, through
-the Python API and the command line, ``sys.modules`` must hold none of them.
+the Python API, the chat's page and the command line, ``sys.modules`` must hold none of them.
 """
 
 from __future__ import annotations
@@ -27,11 +27,14 @@ bot = QABot.load(sys.argv[1])
 answers = [bot.ask(sys.argv[2]), bot.ask("Why is Moscow wary of Trump?"),
            bot.chat("What did he do in 2017?", ["Why is Moscow wary of Trump?"])]
 hits = bot.retrieve("Which missile strike surprised the Kremlin?")
+from qa_bot.ui.app import build_app, respond, Session  # the chat's page and one turn of it
+build_app(bot)
+turns = list(respond(bot, sys.argv[2], Session()))
 print(json.dumps({
     "modules": sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN}),
     "spacy": "spacy" in sys.modules, "onnxruntime": "onnxruntime" in sys.modules,
     "embedder": type(bot.embedder).__name__, "answered": [not a.abstained for a in answers],
-    "hits": len(hits),
+    "hits": len(hits), "chat_turns": len(turns), "gradio": "gradio" in sys.modules,
 }))
 """
 
@@ -68,6 +71,7 @@ def test_api_answers_without_torch(seed_index: Path) -> None:
     # The checks did run: ONNX Runtime embedded the questions and spaCy read the "who" answer.
     assert result["embedder"] == "OnnxEmbedder" and result["onnxruntime"] and result["spacy"]
     assert result["answered"] == [True, True, True] and result["hits"] == 5
+    assert result["gradio"] and result["chat_turns"] > 0  # the browser chat's code path too
 
 
 def test_cli_ask_and_eval_answer_without_torch(seed_index: Path, tmp_path: Path) -> None:
