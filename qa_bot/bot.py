@@ -166,7 +166,7 @@ class QABot:
         An index built from another folder is an error (``CorpusMismatchError``) unless
         ``replace_corpus`` (see ``build_index``).
         """
-        builder, embedder = (embedder, embedder) if embedder else load_embedders(model)
+        builder, embedder = (embedder, embedder) if embedder is not None else load_embedders(model)
         report = build_index(
             corpus_dir,
             index_dir,

@@ -1,9 +1,9 @@
 """The ``qa-bot`` command line: index, ask, chat, eval.
 
-Only ``click`` is imported at start-up; the engine (numpy, FAISS, ONNX Runtime) is imported inside
-the commands that need it, so ``qa-bot --help`` and argument errors stay instant; torch only when
-an index is built (or with ``--model torch``). Every error a user
-can cause becomes one line on stderr and exit code 1.
+Only ``click`` is imported at start-up; the engine (numpy, FAISS, ONNX Runtime) is imported
+inside the commands that need it, so ``qa-bot --help`` and argument errors stay instant; torch
+only when an index is built (or with ``--model torch``). Every error a user can cause becomes
+one line on stderr and exit code 1.
 """
 
 from __future__ import annotations
@@ -226,6 +226,12 @@ def _open_bot(
             retrieval=retrieval, show_progress=show_progress,
         )  # fmt: skip
         report = bot.build_report
+        if report is not None and report.exported_query_model is not None:
+            click.echo(
+                f"exported the embedding model to ONNX for answering: "
+                f"{report.exported_query_model}",
+                err=True,
+            )
         if report is not None and report.status != "reused":
             click.echo(
                 f"{report.status} index in {index_dir} from {corpus_dir}: {report.documents} "

