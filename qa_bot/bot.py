@@ -22,7 +22,7 @@ from qa_bot.answering.retrieval import RetrievalSettings, Retriever
 from qa_bot.answering.spelling import Speller
 from qa_bot.errors import QuestionError
 from qa_bot.index.build import BuildReport, build_index
-from qa_bot.index.embedding import Embedder, load_embedder
+from qa_bot.index.embedding import Embedder, load_embedders, load_query_embedder
 from qa_bot.index.settings import IndexSettings
 from qa_bot.index.store import (
     Article,
@@ -162,14 +162,17 @@ class QABot:
     ) -> QABot:
         """Build the index of ``corpus_dir`` (reused when unchanged) and open it.
 
+        ``model`` names the embedders as ``load_embedders`` does: the bundled model (the default)
+        builds with sentence-transformers, loaded only when something must be embedded, and
+        answers on ONNX Runtime (``load_query_embedder``). An ``embedder`` given does both.
         An index built from another folder is an error (``CorpusMismatchError``) unless
         ``replace_corpus`` (see ``build_index``).
         """
-        embedder = embedder or load_embedder(model)
+        builder, embedder = (embedder, embedder) if embedder is not None else load_embedders(model)
         report = build_index(
             corpus_dir,
             index_dir,
-            embedder,
+            builder,
             settings=settings,
             force=force,
             replace_corpus=replace_corpus,
@@ -203,15 +206,18 @@ class QABot:
         reader: Reader | None = None,
         reader_settings: ReaderSettings | None = None,
     ) -> QABot:
-        """Open a built index. The embedding model is the one the index records, unless given.
+        """Open a built index. The embedding model is the one the index records, unless given
+        (``model`` as a name for ``load_query_embedder``: the bundled model runs on ONNX
+        Runtime, without torch; ``"torch"`` runs it on sentence-transformers).
 
         Raises:
-            IndexNotFoundError, IndexCorruptError, IndexVersionError, ModelMismatchError.
+            IndexNotFoundError, IndexCorruptError, IndexVersionError, ModelMismatchError,
+            ModelLoadError.
         """
         if embedder is None:
             if model is None:
                 model = read_manifest(index_dir)["model"]["id"]
-            embedder = load_embedder(model)
+            embedder = load_query_embedder(model)
         store = load_index(index_dir, embedder)
         return cls(
             store, embedder, index_dir=index_dir, retrieval=retrieval, answering=answering,

@@ -1,8 +1,9 @@
 """The ``qa-bot`` command line: index, ask, chat, eval.
 
-Only ``click`` is imported at start-up; the engine (numpy, FAISS, torch) is imported inside the
-commands that need it, so ``qa-bot --help`` and argument errors stay instant. Every error a user
-can cause becomes one line on stderr and exit code 1.
+Only ``click`` is imported at start-up; the engine (numpy, FAISS, ONNX Runtime) is imported
+inside the commands that need it, so ``qa-bot --help`` and argument errors stay instant; torch
+only when an index is built (or with ``--model torch``). Every error a user can cause becomes
+one line on stderr and exit code 1.
 """
 
 from __future__ import annotations
@@ -125,8 +126,10 @@ def _model_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--model",
         default=None,
-        help="Embedding model (path or sentence-transformers name); default: the bundled "
-        "all-MiniLM-L6-v2, or the model the index was built with.",
+        help="Embedding model; default: the bundled all-MiniLM-L6-v2 (or the model the index "
+        "was built with), built with sentence-transformers and answering on ONNX Runtime "
+        "without torch. 'torch': the bundled model on sentence-transformers for questions too; "
+        "'onnx': on ONNX Runtime for builds too; or a sentence-transformers path or name.",
     )(func)
 
 
@@ -228,6 +231,11 @@ def index(
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
     for kept, copies in report.duplicates:
         click.echo(f"one story: indexed {kept}; collapsed {', '.join(copies)}")
+    if report.exported_query_model is not None:
+        _note(
+            quiet,
+            f"exported the embedding model to ONNX for answering: {report.exported_query_model}",
+        )
     click.echo(report.summary())
 
 
@@ -275,6 +283,7 @@ def _open_bot(
     from qa_bot.bot import QABot
     from qa_bot.errors import QABotError
     from qa_bot.index.build import check_corpus_folder, update_from_recorded_corpus
+    from qa_bot.index.embedding import load_embedders
     from qa_bot.index.store import read_manifest, recorded_corpus
     from qa_bot.ingest.corpus import check_corpus_dir
 
@@ -293,12 +302,23 @@ def _open_bot(
             retrieval=retrieval, show_progress=show_progress,
         )  # fmt: skip
         report = bot.build_report
+        if report is not None and report.exported_query_model is not None:
+            _note(
+                quiet,
+                f"exported the embedding model to ONNX for answering: "
+                f"{report.exported_query_model}",
+            )
         if report is not None and report.status != "reused":
             _note(quiet, report.summary())
         return bot
-    bot = QABot.load(index_dir, model=model, generator=generator, retrieval=retrieval)
-    folder = recorded_corpus(read_manifest(index_dir))
-    report = update_from_recorded_corpus(index_dir, bot.embedder, show_progress=show_progress)
+    manifest = read_manifest(index_dir)
+    # Questions are embedded on ONNX Runtime for the bundled model (no torch); an update from
+    # the corpus folder builds with sentence-transformers, loaded only if something changed.
+    recorded = manifest["model"].get("id")
+    builder, embedder = load_embedders(model or (str(recorded) if recorded else None))
+    bot = QABot.load(index_dir, embedder=embedder, generator=generator, retrieval=retrieval)
+    folder = recorded_corpus(manifest)
+    report = update_from_recorded_corpus(index_dir, builder, show_progress=show_progress)
     if folder is not None and report is None:
         _note(
             quiet,

@@ -489,9 +489,10 @@ def test_other_model_of_other_dimension_is_refused(built_index: Path) -> None:
 def test_same_id_and_dimension_but_other_weights_is_refused(
     built_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa_bot.bot
+    import qa_bot.index.embedding
 
-    monkeypatch.setattr(qa_bot.bot, "load_embedder", lambda *a, **k: SaltedHashEmbedder(512))
+    salted = SaltedHashEmbedder(512)  # what the command loads for building and for answering
+    monkeypatch.setattr(qa_bot.index.embedding, "load_embedders", lambda *a, **k: (salted, salted))
     line = _one_line_error(_ask(built_index))
     assert "fingerprint" in line or "weights" in line
 

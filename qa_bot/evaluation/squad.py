@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa_bot.evaluation.question_set import Question, QuestionSetError
-from qa_bot.index.store import sha256_file
+from qa_bot.index.checksums import sha256_file
 from qa_bot.reader.pairs import load_squad
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

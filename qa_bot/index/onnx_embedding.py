@@ -1,13 +1,22 @@
 """An ONNX Runtime backend for the bundled all-MiniLM-L6-v2: same vectors, no torch at query time.
 
-The model is exported once with ``torch.onnx.export`` (mean pooling and L2 normalisation are part
-of the graph) into a cache folder, ``$QA_BOT_CACHE/onnx`` or ``~/.cache/qa_bot/onnx``; later runs
-only need ``onnxruntime`` and ``tokenizers``, which import in a fraction of a second where
-``sentence_transformers`` takes seconds. Exporting needs torch, transformers and ``onnx``.
+It is the query path by default (``load_query_embedder``): answering a question needs only
+``onnxruntime`` and ``tokenizers``, which import in a fraction of a second where
+``sentence_transformers`` (and torch) take seconds.
 
-Its vectors match the sentence-transformers ones (cosine > 0.9999), so it reports the same
-``model_id`` and an index built with either backend loads with the other (the weights
-fingerprint check tolerates the difference).
+The model is exported with ``torch.onnx.export`` (mean pooling and L2 normalisation are part
+of the graph) into a cache folder, ``$QA_BOT_CACHE/onnx`` or ``~/.cache/qa_bot/onnx``, named by
+the sha256 of the weights it came from, with a sidecar ``.json`` recording that hash and the
+export's own sha256 and size (``ensure_export``). The export is made when an index is built
+(torch is loaded then anyway; ``build_index`` calls ``ensure_export`` with ``verify=True``,
+which re-hashes both files and re-exports on any mismatch); a query process only finds it
+(sidecar, size, export version; the index's fingerprint check then compares its vectors with
+the build model's). An index built before the export existed still answers: the first load
+exports it, with a one-line notice on stderr. Exporting needs torch, transformers and ``onnx``.
+
+Its vectors match the sentence-transformers ones (cosine > 0.9999 on every text of the seed
+corpus, tested), so it reports the same ``model_id`` and an index built with either backend
+loads with the other (the weights fingerprint check tolerates the difference).
 
 Thread-safety: ``encode`` and ``count_tokens`` may be called from many threads; ONNX Runtime
 sessions are thread-safe and the tokenizers are used under one lock.
@@ -18,7 +27,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,12 +38,13 @@ import numpy as np
 
 from qa_bot.errors import ModelLoadError
 from qa_bot.index.bundled_model import BUNDLED_MODEL_ID, bundled_model_path
+from qa_bot.index.checksums import sha256_file
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 # Bump when the exported graph changes, so old cached exports are not reused.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 QUERY_BATCH = 4  # batches up to this size run on one thread (steadiest single-query latency)
 TOKEN_BUDGET = 4096  # padded tokens per ONNX Runtime call (rows x longest row)
 
@@ -63,6 +75,9 @@ def export_onnx(model_dir: str | Path, out: str | Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    # A local folder must never reach for the hub (there may be no network), as in embedding.py.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
         import torch
         from transformers import AutoModel
@@ -103,6 +118,107 @@ def export_onnx(model_dir: str | Path, out: str | Path) -> Path:
             f"could not export {model_dir} to ONNX (needs torch, transformers and onnx): {exc}"
         ) from exc
     return out
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON next to ``path`` and move it into place (readers never see half a file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def weights_digest(model_dir: str | Path, cache_dir: Path, *, rehash: bool = False) -> str:
+    """The sha256 of a model folder's weights file.
+
+    Remembered in the cache folder by the file's path, size and modification time, so a query
+    process does not read 90 MB to find its export; ``rehash`` always reads the file (the
+    build does).
+    """
+    weights = _weights_file(Path(model_dir))
+    stat = weights.stat()
+    source = {"path": str(weights.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    key = hashlib.sha256(json.dumps(source, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    memo = cache_dir / f"weights-{key}.json"
+    if not rehash:
+        known = _read_json(memo)
+        if known is not None and known.get("source") == source:
+            return str(known["weights_sha256"])
+    digest = sha256_file(weights)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _write_json(memo, {"source": source, "weights_sha256": digest})
+    except OSError:  # a read-only cache only costs the hashing next time
+        pass
+    return digest
+
+
+def _export_paths(model_dir: Path, cache_dir: Path, digest: str) -> tuple[Path, Path]:
+    stem = f"{model_dir.name}-{digest[:16]}-v{EXPORT_VERSION}"
+    return cache_dir / f"{stem}.onnx", cache_dir / f"{stem}.json"
+
+
+def _export_ok(onnx: Path, sidecar: Path, digest: str, *, verify: bool) -> bool:
+    """The export exists, came from weights of sha256 ``digest`` with this exporter, and has
+    the size (``verify``: the sha256 too) its sidecar records."""
+    record = _read_json(sidecar)
+    if record is None or not onnx.is_file():
+        return False
+    if record.get("weights_sha256") != digest or record.get("export_version") != EXPORT_VERSION:
+        return False
+    if onnx.stat().st_size != record.get("onnx_size"):
+        return False
+    return not verify or sha256_file(onnx) == record.get("onnx_sha256")
+
+
+def find_export(model_dir: str | Path, cache_dir: Path | None = None) -> Path | None:
+    """The checked ONNX export of a model folder's weights, or None when there is none yet.
+
+    Cheap (no hashing once the weights' digest is remembered): the query path calls it.
+    """
+    cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+    digest = weights_digest(model_dir, cache_dir)
+    onnx, sidecar = _export_paths(Path(model_dir), cache_dir, digest)
+    return onnx if _export_ok(onnx, sidecar, digest, verify=False) else None
+
+
+def ensure_export(
+    model_dir: str | Path, cache_dir: Path | None = None, *, verify: bool = False
+) -> tuple[Path, bool]:
+    """The ONNX export of a model folder, made when missing or stale; True when made now.
+
+    With ``verify`` the weights and the export are hashed again and compared with the
+    sidecar (a changed model or a damaged export is exported again): what a build does.
+
+    Raises:
+        ModelLoadError: the folder has no weights, or the export fails (see ``export_onnx``).
+    """
+    model_dir = Path(model_dir)
+    cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+    digest = weights_digest(model_dir, cache_dir, rehash=verify)
+    onnx, sidecar = _export_paths(model_dir, cache_dir, digest)
+    if _export_ok(onnx, sidecar, digest, verify=verify):
+        return onnx, False
+    export_onnx(model_dir, onnx)
+    _write_json(
+        sidecar,
+        {
+            "source": str(model_dir),
+            "weights_sha256": digest,
+            "onnx_sha256": sha256_file(onnx),
+            "onnx_size": onnx.stat().st_size,
+            "export_version": EXPORT_VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
+    return onnx, True
 
 
 class OnnxEmbedder:
@@ -160,13 +276,6 @@ class OnnxEmbedder:
         assert self._onnx_path is not None
         return self._onnx_path
 
-    def _export_target(self, model_dir: Path) -> Path:
-        weights = _weights_file(model_dir)
-        stat = weights.stat()
-        key = f"{weights.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{EXPORT_VERSION}"
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-        return self._cache_dir / f"{model_dir.name}-{digest}.onnx"
-
     def warm_up(self) -> None:
         """Export (first time only) and load the model. Raises ModelLoadError with a reason."""
         if self._loaded:
@@ -193,9 +302,16 @@ class OnnxEmbedder:
                 counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
             except Exception as exc:  # a missing or malformed file, whatever the library raises
                 raise ModelLoadError(f"cannot read model folder {model_dir}: {exc}") from exc
-            target = self._export_target(model_dir)
-            if not target.is_file():
-                export_onnx(model_dir, target)
+            target = find_export(model_dir, self._cache_dir)
+            if target is None:
+                # An index built before exports were made at build time: export it now, once.
+                print(
+                    f"qa_bot: exporting the embedding model to ONNX once (torch, ~10 s) into "
+                    f"{self._cache_dir}; `qa-bot index` does this when it builds an index",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                target, _ = ensure_export(model_dir, self._cache_dir)
             # This model's tokenizer.json pads and truncates to 128; the model reads 256 and
             # encode() pads each batch itself.
             tokenizer.enable_truncation(max_tokens)

@@ -19,7 +19,6 @@ Thread-safety: a loaded ``IndexStore`` is read-only and safe to share between th
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from qa_bot.errors import (
     IndexVersionError,
     ModelMismatchError,
 )
+from qa_bot.index.checksums import sha256_file
 from qa_bot.index.embedding import Embedder, fingerprint
 from qa_bot.index.vectors import read_vector_index
 from qa_bot.models import Passage, Span
@@ -159,15 +159,6 @@ class IndexStore:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file's bytes, read in 1 MB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def current_version(index_dir: Path) -> Path | None:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from qa_bot.errors import ModelLoadError
-from qa_bot.index.store import sha256_file
+from qa_bot.index.checksums import sha256_file
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 MAX_TOKENS = 128

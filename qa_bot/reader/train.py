@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from qa_bot.index.store import sha256_file
+from qa_bot.index.checksums import sha256_file
 from qa_bot.reader.model import MAX_TOKENS, MODEL_DIR, Reader, encode_pairs
 from qa_bot.reader.pairs import (
     Pair,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from qa_bot.errors import ModelLoadError
-from qa_bot.index.store import sha256_file
+from qa_bot.index.checksums import sha256_file
 from qa_bot.reader.model import MODEL_DIR, Reader, reader_text
 
 

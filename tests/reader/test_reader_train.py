@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_bot.index.store import sha256_file
+from qa_bot.index.checksums import sha256_file
 from qa_bot.reader import train
 from qa_bot.reader.model import Reader
 
