@@ -9,7 +9,7 @@ not, the gate is the level measured with the reader (see the issue note), less a
 question, so a regression fails CI while the gap stays visible in the printed report:
 
 - questions.jsonl (the set the engine was developed on): hit@1, MRR@10 and the answer evidence
-  rate are below target (0.811, 0.881, 0.755 with the reader; 0.830, 0.890, 0.774 without);
+  rate are below target (0.811, 0.880, 0.755 with the reader; 0.830, 0.890, 0.755 without);
 - questions_heldout.jsonl and followups.jsonl (written separately from the articles alone,
   never tuned on): gated at their measured levels;
 - lookalikes.jsonl (46 questions that name people and topics of the articles but whose answer
@@ -43,22 +43,22 @@ SQUAD = DATA / "squad_heldout.json"
 FLOORS = {"hit@1": 0.79, "mrr@10": 0.86, "answer_evidence_rate": 0.73}
 HELDOUT_FLOORS = {
     "hit@1": (">=", 0.62),
-    "hit@5": (">=", 0.89),
+    "hit@5": (">=", 0.91),
     "mrr@10": (">=", 0.74),
-    "answer_evidence_rate": (">=", 0.64),
+    "answer_evidence_rate": (">=", 0.67),
     "citation_validity": (">=", 1.0),
     "false_abstention_rate": ("<=", 0.08),
     "abstention_accuracy": (">=", 0.37),
 }
 # lookalikes.jsonl as measured with the reader: abstention 0.217 (10 of 46), false abstention
-# 0.091 (2 of 22), answer evidence 0.818.
+# 0.091 (2 of 22), answer evidence 0.864 (0.818 before quotes were widened to read on their own).
 LOOKALIKE_FLOORS = {
     "abstention_accuracy": (">=", 0.19),
     "false_abstention_rate": ("<=", 0.14),
-    "answer_evidence_rate": (">=", 0.77),
+    "answer_evidence_rate": (">=", 0.81),
     "citation_validity": (">=", 1.0),
 }
-# squad_heldout.json as measured with the reader: right sentence 0.802, gold answer 0.861,
+# squad_heldout.json as measured with the reader: right sentence 0.802, gold answer 0.856,
 # abstention 0.119, false abstention 0.045 (targets 0.85 / 0.85 / 0.5 / <= 0.15).
 SQUAD_FLOORS = {
     "answer_evidence_rate": (">=", 0.78),
