@@ -84,14 +84,20 @@ def test_index_and_ask_with_fake_model(small_corpus: Path, tmp_path: Path) -> No
     assert {"text", "citations", "hits", "abstained"} <= set(data)
 
 
-def test_eval_builds_the_index_from_a_corpus_first(small_corpus: Path, tmp_path: Path) -> None:
-    questions = tmp_path / "q.jsonl"
+def _bee_questions(folder: Path) -> Path:
+    """A one-question set about the small corpus's beekeepers."""
+    questions = folder / "q.jsonl"
     questions.write_text(
         json.dumps({"id": "b1", "question": "Why did Ohio beekeepers lose colonies?",
                     "evidence": ["Researchers blame a parasitic mite"], "answerable": True})
         + "\n",
         encoding="utf-8",
     )  # fmt: skip
+    return questions
+
+
+def test_eval_builds_the_index_from_a_corpus_first(small_corpus: Path, tmp_path: Path) -> None:
+    questions = _bee_questions(tmp_path)
     index_dir = str(tmp_path / "i")
     runner = CliRunner()
     args = ["eval", str(questions), "--index-dir", index_dir, "--model", "hash:512", "--json"]
@@ -230,13 +236,7 @@ def test_every_command_takes_quiet() -> None:
 
 
 def test_eval_exits_1_when_a_gate_is_missed(small_corpus: Path, tmp_path: Path) -> None:
-    questions = tmp_path / "q.jsonl"
-    questions.write_text(
-        json.dumps({"id": "b1", "question": "Why did Ohio beekeepers lose colonies?",
-                    "evidence": ["Researchers blame a parasitic mite"], "answerable": True})
-        + "\n",
-        encoding="utf-8",
-    )  # fmt: skip
+    questions = _bee_questions(tmp_path)
     args = ["eval", str(questions), "--index-dir", str(tmp_path / "i"), "--model", "hash:512",
             "--corpus", str(small_corpus), "--no-reader", "-q"]  # fmt: skip
     met = CliRunner().invoke(

@@ -243,23 +243,13 @@ def compose_answer(
     if read is not None:
         # More sentences only when they add support: each must be nearly as likely an answer.
         candidates = [c for c in candidates if (c.prob or 0.0) >= rs.also_below * best_prob]
-    if not candidates or confidence < settings.abstain_below or too_unlikely:
-        return Answer(
-            question=question,
-            text=NO_ANSWER,
-            citations=(),
-            hits=tuple(hits),
-            abstained=True,
-            confidence=round(confidence, 4),
-            query=searched,
-        )
     # Only sentences that can be quoted on their own (quoting.py), widened where they need it.
     quotable = [
         (cand, span)
         for cand in candidates
         if (span := quote_span(cand.hit.passage, cand.sentence_index)) is not None
     ]
-    if not quotable:
+    if not quotable or confidence < settings.abstain_below or too_unlikely:
         return Answer(
             question=question,
             text=NO_ANSWER,
