@@ -17,10 +17,10 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -40,11 +40,14 @@ from qa_bot.index.store import (
     sha256_file,
 )
 from qa_bot.index.vectors import build_vector_index, write_vector_index
-from qa_bot.ingest.chunking import Chunker
+from qa_bot.ingest.chunking import Chunker, ChunkerSettings
 from qa_bot.ingest.corpus import CorpusLoad, SkippedFile, load_corpus
 from qa_bot.ingest.duplicates import DuplicateGroup, find_duplicates
 from qa_bot.models import Document, Passage
 from qa_bot.version import __version__
+
+if TYPE_CHECKING:
+    from qa_bot.index.ray_build import RaySettings
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,49 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class _Stages(Protocol):
+    """The expensive stages of a build: here, or on a Ray cluster (``ray_build.RayStages``)."""
+
+    def load_corpus(self, corpus_dir: str | Path) -> CorpusLoad: ...
+
+    def chunk(
+        self, documents: Sequence[Document], settings: ChunkerSettings
+    ) -> list[list[Passage]]: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class _LocalStages:
+    """The stages in this process, with the build's embedder."""
+
+    def __init__(self, embedder: Embedder, show_progress: bool) -> None:
+        self._embedder = embedder
+        self._show_progress = show_progress
+
+    def load_corpus(self, corpus_dir: str | Path) -> CorpusLoad:
+        return load_corpus(corpus_dir)
+
+    def chunk(
+        self, documents: Sequence[Document], settings: ChunkerSettings
+    ) -> list[list[Passage]]:
+        chunker = Chunker(settings, model_token_count=self._embedder.count_tokens)
+        return [chunker.chunk(document) for document in documents]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embedder.encode(texts, show_progress=self._show_progress)
+
+
+@contextlib.contextmanager
+def _stages(embedder: Embedder, ray: RaySettings | None, show_progress: bool) -> Iterator[_Stages]:
+    if ray is None:
+        yield _LocalStages(embedder, show_progress)
+        return
+    from qa_bot.index.ray_build import ray_stages
+
+    with ray_stages(ray, embedder, show_progress=show_progress) as stages:
+        yield stages
 
 
 def corpus_metadata_hash(corpus: CorpusLoad) -> str:
@@ -212,11 +258,11 @@ def _embed_with_cache(
     keys: list[str],
     cache: dict[str, np.ndarray],
     embedder: Embedder,
-    show_progress: bool,
+    stages: _Stages,
 ) -> tuple[np.ndarray, int]:
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
     if missing:
-        vectors = embedder.encode([t for _, t in missing], show_progress=show_progress)
+        vectors = stages.encode([t for _, t in missing])
         for (key, _), vector in zip(missing, vectors, strict=True):
             cache[key] = vector
     if not keys:
@@ -233,6 +279,7 @@ def build_index(
     force: bool = False,
     replace_corpus: bool = False,
     show_progress: bool = False,
+    ray: RaySettings | None = None,
 ) -> BuildReport:
     """Build (or reuse, or update) the index of a corpus folder.
 
@@ -241,19 +288,38 @@ def build_index(
     The manifest records the corpus folder (``corpus.folder``): an index belongs to its folder,
     and building it from another one is refused unless ``replace_corpus`` (or ``force``).
 
+    With ``ray``, reading and cleaning the files, chunking and embedding run on a Ray cluster
+    (:mod:`qa_bot.index.ray_build`); everything else, and the result, is the same.
+
     Raises:
         CorpusError: the corpus folder is missing, empty or has nothing readable.
         CorpusMismatchError: the index was built from another folder (and neither
             ``replace_corpus`` nor ``force``).
         ModelLoadError: the embedding model cannot be loaded.
+        ClusterError: ``ray`` is given but not installed, or its cluster cannot be reached.
     """
+    with _stages(embedder, ray, show_progress) as stages:
+        return _build(
+            corpus_dir, Path(index_dir), embedder, settings or IndexSettings(), stages,
+            force=force, replace_corpus=replace_corpus,
+        )  # fmt: skip
+
+
+def _build(
+    corpus_dir: str | Path,
+    index_dir: Path,
+    embedder: Embedder,
+    settings: IndexSettings,
+    stages: _Stages,
+    *,
+    force: bool,
+    replace_corpus: bool,
+) -> BuildReport:
     started = time.perf_counter()
-    settings = settings or IndexSettings()
-    index_dir = Path(index_dir)
     folder = corpus_folder(corpus_dir)
     if not (force or replace_corpus):
         check_corpus_folder(index_dir, corpus_dir)  # before reading a big folder for nothing
-    corpus = load_corpus(corpus_dir)
+    corpus = stages.load_corpus(corpus_dir)
     with _build_lock(index_dir):
         _remove_leftovers(index_dir)
         if not (force or replace_corpus):
@@ -285,7 +351,6 @@ def build_index(
             ({}, {}) if force else _previous_vectors(index_dir, embedder)
         )
         had_previous = bool(passage_cache)
-        chunker = Chunker(settings.chunker, model_token_count=embedder.count_tokens)
         passages: list[Passage] = []
         seen: set[str] = set()
         groups = (
@@ -295,8 +360,8 @@ def build_index(
         )
         collapsed = {copy.doc_id for group in groups for copy in group.copies}
         documents = [d for d in corpus.documents if d.doc_id not in collapsed]
-        for document in documents:
-            for passage in chunker.chunk(document):
+        for chunks in stages.chunk(documents, settings.chunker):
+            for passage in chunks:
                 if passage.passage_id not in seen:
                     seen.add(passage.passage_id)
                     passages.append(passage)
@@ -305,7 +370,7 @@ def build_index(
             [p.passage_id for p in passages],
             passage_cache,
             embedder,
-            show_progress,
+            stages,
         )
         rows = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         sentence_texts = [passages[i].sentence_texts()[j] for i, j in rows]
@@ -314,7 +379,7 @@ def build_index(
         # Sentences, windows and titles share one cache keyed by their text.
         texts = sentence_texts + window_texts + titles
         text_vectors, embedded_s = _embed_with_cache(
-            texts, [_text_key(t) for t in texts], sentence_cache, embedder, show_progress
+            texts, [_text_key(t) for t in texts], sentence_cache, embedder, stages
         )
         n = len(sentence_texts)
         built = _Built(
