@@ -254,20 +254,35 @@ def _text_key(text: str) -> str:
 
 
 def _embed_with_cache(
-    texts: list[str],
-    keys: list[str],
-    cache: dict[str, np.ndarray],
+    jobs: Sequence[tuple[list[str], list[str], dict[str, np.ndarray]]],
     embedder: Embedder,
     stages: _Stages,
-) -> tuple[np.ndarray, int]:
-    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
-    if missing:
-        vectors = stages.encode([t for _, t in missing])
-        for (key, _), vector in zip(missing, vectors, strict=True):
+) -> list[tuple[np.ndarray, int]]:
+    """Each job's ``(texts, keys, cache)`` vectors and how many were embedded.
+
+    What no cache has is embedded in one call for all jobs: one pass over the model (on Ray,
+    one actor pool, each actor loading the model once).
+    """
+    missing = [
+        sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+        for texts, keys, cache in jobs
+    ]
+    todo = [text for job in missing for _, text in job]
+    vectors = stages.encode(todo) if todo else np.zeros((0, embedder.dimension), np.float32)
+    at = 0
+    for job, (_, _, cache) in zip(missing, jobs, strict=True):
+        for (key, _), vector in zip(job, vectors[at : at + len(job)], strict=True):
             cache[key] = vector
-    if not keys:
-        return np.zeros((0, embedder.dimension), dtype=np.float32), 0
-    return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
+        at += len(job)
+    return [
+        (
+            np.stack([cache[k] for k in keys]).astype(np.float32)
+            if keys
+            else np.zeros((0, embedder.dimension), dtype=np.float32),
+            len(job),
+        )
+        for job, (_, keys, cache) in zip(missing, jobs, strict=True)
+    ]
 
 
 def build_index(
@@ -365,21 +380,19 @@ def _build(
                 if passage.passage_id not in seen:
                     seen.add(passage.passage_id)
                     passages.append(passage)
-        passage_vectors, embedded_p = _embed_with_cache(
-            [p.text for p in passages],
-            [p.passage_id for p in passages],
-            passage_cache,
-            embedder,
-            stages,
-        )
         rows = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         sentence_texts = [passages[i].sentence_texts()[j] for i, j in rows]
         window_texts = [passages[i].sentence_windows()[j] for i, j in rows]
         titles = [d.title for d in documents]
         # Sentences, windows and titles share one cache keyed by their text.
         texts = sentence_texts + window_texts + titles
-        text_vectors, embedded_s = _embed_with_cache(
-            texts, [_text_key(t) for t in texts], sentence_cache, embedder, stages
+        (passage_vectors, embedded_p), (text_vectors, embedded_s) = _embed_with_cache(
+            [
+                ([p.text for p in passages], [p.passage_id for p in passages], passage_cache),
+                (texts, [_text_key(t) for t in texts], sentence_cache),
+            ],
+            embedder,
+            stages,
         )
         n = len(sentence_texts)
         built = _Built(
