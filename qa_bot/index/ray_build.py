@@ -235,7 +235,11 @@ class RayStages:
         if not texts:
             return out
         size = self._settings.batch_size
-        table = pa.table({"i": np.arange(len(texts), dtype=np.int64), "text": list(texts)})
+        # Longest first, as sentence-transformers orders one call's texts: a batch pads to its
+        # longest text, so batches of like lengths do far less work than a mix of passages and
+        # sentences (and the slowest batches start first).
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        table = pa.table({"i": order.astype(np.int64), "text": [texts[int(k)] for k in order]})
         slices = [table.slice(start, size) for start in range(0, len(texts), size)]
         dataset = ray.data.from_arrow(slices).map_batches(
             _EmbedWorker,
