@@ -354,6 +354,8 @@ def _init(ray: Any, settings: RaySettings, show_progress: bool) -> None:
     except Exception as exc:  # ConnectionError, RuntimeError, ValueError, ... by version
         ray.shutdown()
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if settings.address == "auto" and isinstance(exc, ConnectionError):
+            reason = "this machine belongs to no Ray cluster (start one with `ray start --head`)"
         raise ClusterError(f"cannot reach the Ray cluster at {where}: {reason}") from exc
 
 
