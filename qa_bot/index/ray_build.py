@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import pickle
+import re
 import socket
 import warnings
 from collections.abc import Iterator, Sequence
@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from qa_bot.errors import ClusterError
+from qa_bot.errors import ClusterError, QABotError
 from qa_bot.index.bundled_model import BUNDLED_MODEL_ID
 from qa_bot.index.embedding import (
     HASH_SCHEME,
@@ -129,12 +129,13 @@ def _worker_embedder(name: str, threads: int) -> Embedder:
 
 
 # ---------------------------------------------------------------------------------------------
-# What runs on the workers (module level: Ray pickles them by reference to this module)
+# What runs on the workers (module level: Ray ships them by reference to this module). Rows
+# carry qa_bot's own objects (CorpusFile, FileLoad, Document, lists of Passage) as Ray Data
+# object columns; Ray serialises them in transit, qa_bot itself never pickles anything.
 
 
 def _read_files(batch: dict[str, np.ndarray]) -> dict[str, Any]:
-    loads = [load_file(pickle.loads(raw)) for raw in batch["file"]]
-    return {"i": batch["i"], "load": [pickle.dumps(load) for load in loads]}
+    return {"i": batch["i"], "load": [load_file(file) for file in batch["file"]]}
 
 
 class _ChunkWorker:
@@ -145,8 +146,7 @@ class _ChunkWorker:
         self._chunker = Chunker(settings, model_token_count=embedder.count_tokens)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        chunks = [self._chunker.chunk(pickle.loads(raw)) for raw in batch["doc"]]
-        return {"i": batch["i"], "passages": [pickle.dumps(c) for c in chunks]}
+        return {"i": batch["i"], "passages": [self._chunker.chunk(d) for d in batch["doc"]]}
 
 
 class _EmbedWorker:
@@ -192,15 +192,15 @@ class RayStages:
         import ray.data
 
         listing = list_corpus(corpus_dir)
-        rows = [{"i": i, "file": pickle.dumps(f)} for i, f in enumerate(listing.files)]
+        rows = [{"i": i, "file": f} for i, f in enumerate(listing.files)]
         blocks = max(1, min(len(rows), -(-len(rows) // _FILES_PER_BLOCK)))
         dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
             _read_files, batch_size=_FILES_PER_BLOCK, num_cpus=1
         )
         loads: list[Any] = [None] * len(rows)
         for batch in self._batches(dataset):
-            for i, raw in zip(batch["i"], batch["load"], strict=True):
-                loads[int(i)] = pickle.loads(raw)
+            for i, load in zip(batch["i"], batch["load"], strict=True):
+                loads[int(i)] = load
         return assemble_corpus(listing, loads)
 
     def chunk(
@@ -211,7 +211,7 @@ class RayStages:
 
         if not documents:
             return []
-        rows = [{"i": i, "doc": pickle.dumps(d)} for i, d in enumerate(documents)]
+        rows = [{"i": i, "doc": d} for i, d in enumerate(documents)]
         blocks = max(1, min(len(rows), -(-len(rows) // _DOCS_PER_BLOCK)))
         dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
             _ChunkWorker,
@@ -222,8 +222,8 @@ class RayStages:
         )
         out: list[list[Passage]] = [[] for _ in documents]
         for batch in self._batches(dataset):
-            for i, raw in zip(batch["i"], batch["passages"], strict=True):
-                out[int(i)] = pickle.loads(raw)
+            for i, passages in zip(batch["i"], batch["passages"], strict=True):
+                out[int(i)] = list(passages)
         return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -263,7 +263,28 @@ class RayStages:
         context = DataContext.get_current()
         context.enable_progress_bars = self._show_progress
         context.enable_operator_progress_bars = self._show_progress
-        yield from dataset.iter_batches(batch_size=None, batch_format="numpy")
+        try:
+            yield from dataset.iter_batches(batch_size=None, batch_format="numpy")
+        except QABotError:
+            raise
+        except Exception as exc:  # a stage failed for good (Ray retries what a fault kills)
+            raise ClusterError(f"the Ray build failed: {_root_cause(exc)}") from exc
+
+
+# An exception line of a traceback ("ValueError: ..."), as Ray quotes the worker's.
+_RAISED = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): (.+)$")
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The error a stage raised, as one line. Ray wraps it in its own exceptions whose text
+    quotes the worker's traceback and then advice; the first exception line that is not one
+    of Ray's is the cause."""
+    for line in str(exc).splitlines():
+        found = _RAISED.match(line)
+        if found and not found.group(1).startswith("ray."):
+            return f"{found.group(1)}: {found.group(2)}"
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def _runtime_env() -> dict[str, Any]:

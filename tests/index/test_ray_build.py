@@ -245,6 +245,27 @@ def test_a_killed_driver_leaves_the_live_index_and_the_next_build_finishes(
     _assert_same_index(local_index, index_dir)
 
 
+def test_an_error_on_the_cluster_is_a_cluster_error(cluster: object, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    """What Ray does not retry (an error in a stage, not a lost worker) ends the build with
+    one ClusterError naming the cause, not Ray's wrapped traceback."""
+    import ray.data
+
+    from qa_bot.errors import ClusterError
+    from qa_bot.index.ray_build import ray_stages
+
+    def fails(row: dict[str, int]) -> dict[str, int]:  # nested: Ray ships it by value
+        if row["id"] == 3:
+            raise ValueError("no model folder on this node")
+        return row
+
+    settings = RaySettings(address=cluster.address)  # type: ignore[attr-defined]
+    with ray_stages(settings, real_embedder) as stages, pytest.raises(ClusterError) as caught:
+        list(stages._batches(ray.data.range(8).map(fails)))
+    assert str(caught.value).startswith("the Ray build failed: ")
+    assert "no model folder on this node" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
 def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
