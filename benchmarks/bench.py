@@ -1,6 +1,7 @@
 """Benchmarks: question latency, index builds, cold start, memory and vector search at scale.
 
-Run ``python -m benchmarks.bench [--quick] [--json OUT] [--scale 10000,100000,1000000]``. Everything
+Run ``python -m benchmarks.bench [--quick] [--json OUT] [--scale 10000,100000,1000000]
+[--ray-articles N]``. Everything
 is measured in one process, after warm-up; each comparison interleaves qa_bot with the bare
 sentence-transformers model (same bundled weights, same torch threads), so load from other
 processes hits both sides alike, and ratios of medians are reported against the targets.
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.bench_cold import bench_cold
+from benchmarks.bench_ray import bench_ray, has_ray
 from benchmarks.bench_scale import _median, _ms, _timed, scale_rows  # timing helpers shared
 from benchmarks.bench_scale import index_mb as index_mb
 from benchmarks.bench_scale import synthetic_vectors as synthetic_vectors
@@ -427,6 +429,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         metrics.update(bench_onnx(embedder, bare, index_dir, questions[:20] if quick
                                   else questions, texts, 1 if quick else 3))  # fmt: skip
         metrics.update(bench_cold(index_dir, questions[0], 2 if quick else 7, warm=not quick))
+    if has_ray() and args.ray_articles > 0:  # the optional distributed build (issue 17)
+        metrics.update(bench_ray(Path(args.corpus), embedder, args.ray_articles))
     del bot, torch_bot, bare, embedder
     gc.collect()
     sizes = [int(s) for s in args.scale.split(",") if s.strip()] if args.scale else (
@@ -447,7 +451,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", help="comma-separated synthetic corpus sizes")
     parser.add_argument("--hnsw-m", type=int, default=32, help="HNSW M for the scale runs")
     parser.add_argument("--corpus", default=str(ROOT / "corpus"), help="corpus folder")
+    parser.add_argument(
+        "--ray-articles",
+        type=int,
+        default=None,
+        help="generated articles added to the corpus for the Ray build throughput (default: 300, "
+        "--quick 20; 0 skips it)",
+    )
     args = parser.parse_args(argv)
+    if args.ray_articles is None:
+        args.ray_articles = 20 if args.quick else 300
     result = run(args)
     text = json.dumps(result, indent=1, default=float)
     print(format_report(result))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qa_bot.errors import (
+    ClusterError,
     CorpusError,
     GeneratorError,
     IndexCorruptError,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Answer",
     "Citation",
+    "ClusterError",
     "CorpusError",
     "Document",
     "GeneratorError",

@@ -23,6 +23,7 @@ from qa_bot.answering.spelling import Speller
 from qa_bot.errors import QuestionError
 from qa_bot.index.build import BuildReport, build_index
 from qa_bot.index.embedding import Embedder, load_embedders, load_query_embedder
+from qa_bot.index.ray_build import RaySettings
 from qa_bot.index.settings import IndexSettings
 from qa_bot.index.store import (
     Article,
@@ -159,6 +160,7 @@ class QABot:
         generator: OpenAIGenerator | None = None,
         reader: Reader | None = None,
         reader_settings: ReaderSettings | None = None,
+        ray: RaySettings | None = None,
     ) -> QABot:
         """Build the index of ``corpus_dir`` (reused when unchanged) and open it.
 
@@ -166,7 +168,9 @@ class QABot:
         builds with sentence-transformers, loaded only when something must be embedded, and
         answers on ONNX Runtime (``load_query_embedder``). An ``embedder`` given does both.
         An index built from another folder is an error (``CorpusMismatchError``) unless
-        ``replace_corpus`` (see ``build_index``).
+        ``replace_corpus`` (see ``build_index``). With ``ray``, the build's reading, chunking
+        and embedding run on that Ray cluster (``RaySettings(address="auto")``, ...); the index
+        is the same.
         """
         builder, embedder = (embedder, embedder) if embedder is not None else load_embedders(model)
         report = build_index(
@@ -177,6 +181,7 @@ class QABot:
             force=force,
             replace_corpus=replace_corpus,
             show_progress=show_progress,
+            ray=ray,
         )
         if report.store is not None:  # reused: verified by the build, only the model to check
             check_model(report.store.path, report.store.manifest, embedder)

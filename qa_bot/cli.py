@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "embeddings"
+RAY_LOCAL = "local"  # `--ray` without an address (Ray's own name for a new local instance)
 
 
 @contextmanager
@@ -203,22 +204,53 @@ def cli() -> None:
     show_default=True,
     help="Vector index: exact (flat) or approximate (hnsw).",
 )
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value=RAY_LOCAL,
+    default=None,
+    metavar="[ADDRESS]",
+    help="Read, chunk and embed on a Ray cluster (needs qa_bot[ray]): ADDRESS is HOST:PORT or "
+    "ray://HOST:PORT of its head, or 'auto' for the cluster this machine belongs to; without "
+    "ADDRESS a local Ray instance is started for the build. Put it after CORPUS_DIR.",
+)
+@click.option(
+    "--ray-workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --ray: embedding actors (default: one per CPU of the cluster).",
+)
 @_quiet_option
 def index(
-    corpus_dir: str | None, index_dir: str, model: str | None, force: bool, ann: str, quiet: bool
+    corpus_dir: str | None,
+    index_dir: str,
+    model: str | None,
+    force: bool,
+    ann: str,
+    ray_address: str | None,
+    ray_workers: int | None,
+    quiet: bool,
 ) -> None:
     """Build (or update) the index of CORPUS_DIR.
 
     CORPUS_DIR defaults to the folder the index was built from, or ./corpus for a new index.
     An index belongs to its folder: building it from another one needs --force.
     """
+    if ray_workers is not None and ray_address is None:
+        raise click.ClickException("--ray-workers needs --ray")
     with _user_errors(index_dir):
         from qa_bot.index.build import build_index
         from qa_bot.index.embedding import load_embedder
+        from qa_bot.index.ray_build import RaySettings
         from qa_bot.index.settings import IndexSettings
 
         if corpus_dir is None:
             corpus_dir = _default_corpus(index_dir)
+        ray = None
+        if ray_address is not None:
+            address = None if ray_address == RAY_LOCAL else ray_address
+            ray = RaySettings(address=address, workers=ray_workers)
         report = build_index(
             corpus_dir,
             index_dir,
@@ -226,6 +258,7 @@ def index(
             settings=IndexSettings(ann=ann),
             force=force,
             show_progress=_progress(quiet),
+            ray=ray,
         )
     for skipped in report.skipped:  # a warning, shown even with --quiet
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)

@@ -45,3 +45,7 @@ class ModelLoadError(QABotError):
 
 class GeneratorError(QABotError):
     """The LLM server failed: timeout, connection error or malformed reply."""
+
+
+class ClusterError(QABotError):
+    """A distributed build cannot run: ``ray`` is not installed or the cluster cannot be reached."""

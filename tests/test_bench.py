@@ -27,6 +27,12 @@ COUNTS = (
     "one_changed_new_passages", "one_changed_article_passages",
 )  # fmt: skip
 FLAGS = ("one_changed_embedded_ok", "help_imports_torch")
+# Build throughput local vs Ray with 1 and 2 workers (issue 17; the ray extra is installed by
+# scripts/test.sh).
+RAY = (
+    "build_local_texts_per_s", "build_ray1_texts_per_s", "build_ray2_texts_per_s",
+    "build_ray1_ratio", "build_ray2_ratio", "build_ray2_over_ray1", "ray_bench_texts",
+)  # fmt: skip
 SCALE_KEYS = ("n", "index", "build_s", "memory_mb", "p50_ms", "p95_ms", "recall_at_10")
 
 
@@ -47,6 +53,8 @@ def test_quick_benchmark_reports_every_number(tmp_path: Path) -> None:
         assert isinstance(value, (int, float)) and math.isfinite(value), (key, value)
     for key in TIMINGS + COUNTS:
         assert metrics[key] > 0, (key, metrics[key])
+    for key in RAY:
+        assert key in metrics and math.isfinite(metrics[key]) and metrics[key] > 0, key
     assert metrics["one_changed_embedded_ok"] == 1
     assert metrics["one_changed_embedded_passages"] <= metrics["one_changed_article_passages"]
     assert metrics["help_imports_torch"] == 0

@@ -17,10 +17,10 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -42,11 +42,14 @@ from qa_bot.index.store import (
     recorded_corpus,
 )
 from qa_bot.index.vectors import build_vector_index, write_vector_index
-from qa_bot.ingest.chunking import Chunker
+from qa_bot.ingest.chunking import Chunker, ChunkerSettings
 from qa_bot.ingest.corpus import CorpusLoad, SkippedFile, load_corpus
 from qa_bot.ingest.duplicates import DuplicateGroup, find_duplicates
 from qa_bot.models import Document, Passage
 from qa_bot.version import __version__
+
+if TYPE_CHECKING:
+    from qa_bot.index.ray_build import RaySettings
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,70 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Texts handed to the embedder at a time while a progress bar is shown (one bar advanced by
+# these slices, instead of the embedder's own per-batch bars).
+_PROGRESS_SLICE = 128
+
+
+class _Stages(Protocol):
+    """The expensive stages of a build: here, or on a Ray cluster (``ray_build.RayStages``)."""
+
+    def load_corpus(self, corpus_dir: str | Path) -> CorpusLoad: ...
+
+    def chunk(
+        self, documents: Sequence[Document], settings: ChunkerSettings
+    ) -> list[list[Passage]]: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class _LocalStages:
+    """The stages in this process, with the build's embedder."""
+
+    def __init__(self, embedder: Embedder, show_progress: bool) -> None:
+        self._embedder = embedder
+        self._show_progress = show_progress
+
+    def load_corpus(self, corpus_dir: str | Path) -> CorpusLoad:
+        return load_corpus(corpus_dir)
+
+    def chunk(
+        self, documents: Sequence[Document], settings: ChunkerSettings
+    ) -> list[list[Passage]]:
+        chunker = Chunker(settings, model_token_count=self._embedder.count_tokens)
+        return [chunker.chunk(document) for document in documents]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """The texts' vectors, under one progress bar (not the embedder's per-batch bars)."""
+        if not self._show_progress:
+            return self._embedder.encode(texts, show_progress=False)
+        from tqdm import tqdm
+
+        parts = []
+        with tqdm(
+            total=len(texts),
+            desc="Embedding passages, sentences, windows, headlines",
+            unit="text",
+            leave=True,
+        ) as bar:
+            for first in range(0, len(texts), _PROGRESS_SLICE):
+                part = texts[first : first + _PROGRESS_SLICE]
+                parts.append(self._embedder.encode(part, show_progress=False))
+                bar.update(len(part))
+        return np.concatenate(parts) if parts else self._embedder.encode(texts)
+
+
+@contextlib.contextmanager
+def _stages(embedder: Embedder, ray: RaySettings | None, show_progress: bool) -> Iterator[_Stages]:
+    if ray is None:
+        yield _LocalStages(embedder, show_progress)
+        return
+    from qa_bot.index.ray_build import ray_stages
+
+    with ray_stages(ray, embedder, show_progress=show_progress) as stages:
+        yield stages
 
 
 def corpus_metadata_hash(corpus: CorpusLoad) -> str:
@@ -236,39 +303,36 @@ def _text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-# Texts handed to the embedder at a time while a progress bar is shown (one bar per stage,
-# advanced by these slices, instead of the embedder's own per-batch bars).
-_PROGRESS_SLICE = 128
-
-
 def _embed_with_cache(
-    texts: list[str],
-    keys: list[str],
-    cache: dict[str, np.ndarray],
+    jobs: Sequence[tuple[list[str], list[str], dict[str, np.ndarray]]],
     embedder: Embedder,
-    progress: str | None,
-) -> tuple[np.ndarray, int]:
-    """The vectors of ``texts`` (cached ones reused) and how many were embedded.
+    stages: _Stages,
+) -> list[tuple[np.ndarray, int]]:
+    """Each job's ``(texts, keys, cache)`` vectors and how many were embedded.
 
-    ``progress``, when given, labels one tqdm bar over the texts to embed.
+    What no cache has is embedded in one call for all jobs: one pass over the model (on Ray,
+    one actor pool, each actor loading the model once).
     """
-    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
-    if missing:
-        from tqdm import tqdm
-
-        step = _PROGRESS_SLICE if progress else len(missing)
-        with tqdm(
-            total=len(missing), desc=progress, unit="text", disable=not progress, leave=True
-        ) as bar:
-            for first in range(0, len(missing), step):
-                part = missing[first : first + step]
-                vectors = embedder.encode([t for _, t in part], show_progress=False)
-                for (key, _), vector in zip(part, vectors, strict=True):
-                    cache[key] = vector
-                bar.update(len(part))
-    if not keys:
-        return np.zeros((0, embedder.dimension), dtype=np.float32), 0
-    return np.stack([cache[k] for k in keys]).astype(np.float32), len(missing)
+    missing = [
+        sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+        for texts, keys, cache in jobs
+    ]
+    todo = [text for job in missing for _, text in job]
+    vectors = stages.encode(todo) if todo else np.zeros((0, embedder.dimension), np.float32)
+    at = 0
+    for job, (_, _, cache) in zip(missing, jobs, strict=True):
+        for (key, _), vector in zip(job, vectors[at : at + len(job)], strict=True):
+            cache[key] = vector
+        at += len(job)
+    return [
+        (
+            np.stack([cache[k] for k in keys]).astype(np.float32)
+            if keys
+            else np.zeros((0, embedder.dimension), dtype=np.float32),
+            len(job),
+        )
+        for job, (_, keys, cache) in zip(missing, jobs, strict=True)
+    ]
 
 
 def build_index(
@@ -280,6 +344,7 @@ def build_index(
     force: bool = False,
     replace_corpus: bool = False,
     show_progress: bool = False,
+    ray: RaySettings | None = None,
 ) -> BuildReport:
     """Build (or reuse, or update) the index of a corpus folder.
 
@@ -292,19 +357,38 @@ def build_index(
     without torch (``onnx_embedding.ensure_export``): checked by hash and reused when it is
     there, exported (while torch is loaded for the build anyway) when it is not.
 
+    With ``ray``, reading and cleaning the files, chunking and embedding run on a Ray cluster
+    (:mod:`qa_bot.index.ray_build`); everything else, and the result, is the same.
+
     Raises:
         CorpusError: the corpus folder is missing, empty or has nothing readable.
         CorpusMismatchError: the index was built from another folder (and neither
             ``replace_corpus`` nor ``force``).
         ModelLoadError: the embedding model cannot be loaded, or its ONNX export fails.
+        ClusterError: ``ray`` is given but not installed, or its cluster cannot be reached.
     """
+    with _stages(embedder, ray, show_progress) as stages:
+        return _build(
+            corpus_dir, Path(index_dir), embedder, settings or IndexSettings(), stages,
+            force=force, replace_corpus=replace_corpus,
+        )  # fmt: skip
+
+
+def _build(
+    corpus_dir: str | Path,
+    index_dir: Path,
+    embedder: Embedder,
+    settings: IndexSettings,
+    stages: _Stages,
+    *,
+    force: bool,
+    replace_corpus: bool,
+) -> BuildReport:
     started = time.perf_counter()
-    settings = settings or IndexSettings()
-    index_dir = Path(index_dir)
     folder = corpus_folder(corpus_dir)
     if not (force or replace_corpus):
         check_corpus_folder(index_dir, corpus_dir)  # before reading a big folder for nothing
-    corpus = load_corpus(corpus_dir)
+    corpus = stages.load_corpus(corpus_dir)
     with _build_lock(index_dir):
         _remove_leftovers(index_dir)
         if not (force or replace_corpus):
@@ -338,7 +422,6 @@ def build_index(
             ({}, {}) if force else _previous_vectors(index_dir, embedder)
         )
         had_previous = bool(passage_cache)
-        chunker = Chunker(settings.chunker, model_token_count=embedder.count_tokens)
         passages: list[Passage] = []
         seen: set[str] = set()
         groups = (
@@ -348,18 +431,11 @@ def build_index(
         )
         collapsed = {copy.doc_id for group in groups for copy in group.copies}
         documents = [d for d in corpus.documents if d.doc_id not in collapsed]
-        for document in documents:
-            for passage in chunker.chunk(document):
+        for chunks in stages.chunk(documents, settings.chunker):
+            for passage in chunks:
                 if passage.passage_id not in seen:
                     seen.add(passage.passage_id)
                     passages.append(passage)
-        passage_vectors, embedded_p = _embed_with_cache(
-            [p.text for p in passages],
-            [p.passage_id for p in passages],
-            passage_cache,
-            embedder,
-            "Embedding passages" if show_progress else None,
-        )
         rows = [(i, j) for i, p in enumerate(passages) for j in range(len(p.sentences))]
         sentence_texts = [passages[i].sentence_texts()[j] for i, j in rows]
         window_texts = [passages[i].sentence_windows()[j] for i, j in rows]
@@ -370,12 +446,13 @@ def build_index(
         new_sentences = len(
             {k for k in text_keys[: len(sentence_texts)] if k not in sentence_cache}
         )
-        text_vectors, embedded_s = _embed_with_cache(
-            texts,
-            text_keys,
-            sentence_cache,
+        (passage_vectors, embedded_p), (text_vectors, embedded_s) = _embed_with_cache(
+            [
+                ([p.text for p in passages], [p.passage_id for p in passages], passage_cache),
+                (texts, text_keys, sentence_cache),
+            ],
             embedder,
-            "Embedding sentences, windows, headlines" if show_progress else None,
+            stages,
         )
         # Before the new version goes live: a failed export leaves the previous one serving.
         exported = _query_model(embedder, verify=True)

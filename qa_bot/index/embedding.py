@@ -77,7 +77,9 @@ class SentenceTransformerEmbedder:
         model_name_or_path: a local path or a model name (names need the network the first time).
         device: torch device, ``"cpu"`` by default.
         query_threads: torch threads for small (query-sized) batches. One thread gives the
-            steadiest single-query latency on small machines; big batches use all cores.
+            steadiest single-query latency on small machines.
+        batch_threads: torch threads for bigger batches; all cores if None (a Ray worker that
+            holds one CPU uses one).
     """
 
     def __init__(
@@ -86,17 +88,22 @@ class SentenceTransformerEmbedder:
         *,
         device: str = "cpu",
         query_threads: int = 1,
+        batch_threads: int | None = None,
     ) -> None:
         if query_threads < 1:
             raise ValueError(
                 f"query_threads must be greater than 0. Currently, query_threads is {query_threads}"
+            )
+        if batch_threads is not None and batch_threads < 1:
+            raise ValueError(
+                f"batch_threads must be greater than 0. Currently, batch_threads is {batch_threads}"
             )
         self._name = model_name_or_path
         self._device = device
         self._query_threads = query_threads
         self._model: Any = None
         self._lock = threading.Lock()
-        self._batch_threads = max(1, os.cpu_count() or 1)
+        self._batch_threads = batch_threads or max(1, os.cpu_count() or 1)
 
     @property
     def model_id(self) -> str:

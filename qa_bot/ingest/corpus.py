@@ -330,6 +330,90 @@ def _walk(root: Path) -> tuple[list[tuple[Path, str]], list[SkippedFile]]:
     return found, skipped
 
 
+@dataclass(frozen=True)
+class CorpusFile:
+    """One supported file of a corpus folder, before it is read (see ``list_corpus``)."""
+
+    path: str  # absolute
+    rel: str  # its name in the corpus: the document id
+    metadata: Mapping[str, str] | None  # its entry in the metadata.json sidecar, if any
+
+
+@dataclass(frozen=True)
+class CorpusListing:
+    """The files of a corpus folder to read, and what the walk passed over."""
+
+    folder: Path  # as given
+    files: tuple[CorpusFile, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """One file read and cleaned: its document and the sha256 of its bytes, or why not."""
+
+    rel: str
+    document: Document | None
+    reason: str
+    sha256: str
+
+
+def list_corpus(corpus_dir: str | Path) -> CorpusListing:
+    """Walk a corpus folder: the supported files (sorted) with their sidecar metadata.
+
+    The first step of ``load_corpus``; a distributed build reads the files elsewhere with
+    ``load_file`` and puts the results together with ``assemble_corpus``.
+
+    Raises:
+        CorpusError: The folder is missing, not a folder, holds no supported file, or
+            ``metadata.json`` is malformed.
+    """
+    given = check_corpus_dir(corpus_dir)
+    root = given.resolve()
+    sidecar = _read_sidecar(root)
+    candidates, skipped = _walk(root)
+    if not candidates:
+        raise CorpusError(f"no supported files ({', '.join(SUPPORTED_SUFFIXES)}) in {given}")
+    files = tuple(CorpusFile(str(path), rel, sidecar.get(rel)) for path, rel in candidates)
+    return CorpusListing(given, files, tuple(skipped))
+
+
+def load_file(file: CorpusFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FileLoad:
+    """Read, decode and clean one corpus file (never raises for a bad file: ``reason`` says)."""
+    doc, reason, data = _load_one(Path(file.path), file.rel, max_file_bytes, file.metadata)
+    return FileLoad(file.rel, doc, reason, hashlib.sha256(data).hexdigest() if doc else "")
+
+
+def assemble_corpus(listing: CorpusListing, loads: list[FileLoad]) -> CorpusLoad:
+    """The ``CorpusLoad`` of a listing from its files' loads, one per file in listing order.
+
+    Raises:
+        CorpusError: no file yields text.
+    """
+    skipped = list(listing.skipped)
+    documents: list[Document] = []
+    hashes: dict[str, str] = {}
+    for file, load in zip(listing.files, loads, strict=True):
+        doc, reason = load.document, load.reason
+        if doc is not None and file.rel in hashes:
+            doc, reason = None, "another file has the same name once decoded"
+        if doc is None:
+            skipped.append(SkippedFile(file.rel, reason))
+            continue
+        documents.append(doc)
+        hashes[file.rel] = load.sha256
+    if not documents:
+        raise CorpusError(
+            f"no text found in {listing.folder}: all {len(listing.files)} supported files "
+            "were skipped"
+        )
+    return CorpusLoad(
+        documents=tuple(sorted(documents, key=lambda d: d.doc_id)),
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        file_hashes=dict(sorted(hashes.items())),
+    )
+
+
 def _load_one(
     path: Path, rel: str, max_bytes: int, metadata: Mapping[str, str] | None
 ) -> tuple[Document | None, str, bytes]:
@@ -388,29 +472,5 @@ def load_corpus(
         raise ValueError(
             f"max_file_bytes must be greater than 0. Currently, it is {max_file_bytes}"
         )
-    given = check_corpus_dir(corpus_dir)
-    root = given.resolve()
-    sidecar = _read_sidecar(root)
-    candidates, skipped = _walk(root)
-    if not candidates:
-        raise CorpusError(f"no supported files ({', '.join(SUPPORTED_SUFFIXES)}) in {given}")
-    documents: list[Document] = []
-    hashes: dict[str, str] = {}
-    for path, rel in candidates:
-        doc, reason, data = _load_one(path, rel, max_file_bytes, sidecar.get(rel))
-        if doc is not None and rel in hashes:
-            doc, reason = None, "another file has the same name once decoded"
-        if doc is None:
-            skipped.append(SkippedFile(rel, reason))
-            continue
-        documents.append(doc)
-        hashes[rel] = hashlib.sha256(data).hexdigest()
-    if not documents:
-        raise CorpusError(
-            f"no text found in {given}: all {len(candidates)} supported files were skipped"
-        )
-    return CorpusLoad(
-        documents=tuple(sorted(documents, key=lambda d: d.doc_id)),
-        skipped=tuple(sorted(skipped, key=lambda s: s.path)),
-        file_hashes=dict(sorted(hashes.items())),
-    )
+    listing = list_corpus(corpus_dir)
+    return assemble_corpus(listing, [load_file(f, max_file_bytes) for f in listing.files])

@@ -1,4 +1,4 @@
-"""What a build prints: one progress bar per stage (never the embedder's own), a plain summary."""
+"""What a build prints: one progress bar while it embeds (not the embedder's own), a summary."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_a_build_shows_one_bar_per_stage_and_no_batches_bars(
     err = capsys.readouterr().err
     assert "Batches" not in err  # sentence-transformers' inner bars
     final = {line.split(":")[0] for line in re.split(r"[\r\n]+", err) if "100%" in line}
-    assert final == {"Embedding passages", "Embedding sentences, windows, headlines"}, err
+    assert final == {"Embedding passages, sentences, windows, headlines"}, err
     assert report.summary().endswith(
         f": 3 articles → 3 passages, 8 sentences; all embedded in {report.seconds:.1f} s."
     )

@@ -1,0 +1,318 @@
+"""The build on a real two-node Ray cluster (issue 17): the same index as a local build, and
+what a killed worker, a killed driver, an unreachable cluster and a missing ray do.
+
+The cluster is ``ray.cluster_utils.Cluster``: a head and a second node on this machine, one CPU
+each, so the embedding actors run on both nodes. The corpus is the seed articles plus 200
+generated ones (about 1 300 texts to embed: 200 passages, 400 sentences, 400 windows, 200
+headlines, and the seed corpus's 300).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from qa_bot.cli import cli
+from qa_bot.index.build import BuildReport, build_index
+from qa_bot.index.ray_build import RaySettings
+from qa_bot.index.store import IndexStore, load_index
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATED = 200
+TOLERANCE = 1e-5
+VECTORS = ("passage_vectors", "sentence_vectors", "window_vectors", "title_vectors")
+EMBED_ACTOR = "MapBatches(_EmbedWorker)"
+BUILD_TIMEOUT = 300.0
+
+
+def _generate(root: Path, articles: int, *, seed: int = 17) -> None:
+    rng = random.Random(seed)
+    words = [
+        "harbour", "council", "budget", "railway", "school", "river", "farmers", "election",
+        "museum", "hospital", "bridge", "festival", "market", "energy", "police", "court",
+        "tariff", "drought", "vaccine", "airport", "mayor", "union", "strike", "housing",
+    ]  # fmt: skip
+    for i in range(articles):
+        sentences = [
+            " ".join(rng.choice(words) for _ in range(rng.randint(8, 14))).capitalize()
+            + f" in the year {1800 + i}, said report {j}."
+            for j in range(2)
+        ]
+        title = f"The {words[i % len(words)]} story number {i}"
+        (root / f"gen_{i:03d}.txt").write_text(f"{title}\n\n{' '.join(sentences)}\n", "utf-8")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("ray") / "corpus"
+    shutil.copytree(ROOT / "corpus", root)
+    _generate(root, GENERATED)
+    return root
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[object]:
+    """Two Ray nodes on this machine, one CPU and a small object store each."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    store = 100 * 2**20
+    nodes = Cluster(
+        initialize_head=True,
+        connect=False,
+        head_node_args={"num_cpus": 1, "object_store_memory": store, "include_dashboard": False},
+    )
+    try:
+        nodes.add_node(num_cpus=1, object_store_memory=store)
+        yield nodes
+    finally:
+        ray.shutdown()
+        nodes.shutdown()
+
+
+@pytest.fixture(scope="module")
+def local_index(corpus: Path, real_embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    index_dir = tmp_path_factory.mktemp("local") / "index"
+    build_index(corpus, index_dir, real_embedder)
+    return index_dir
+
+
+def _max_differences(a: IndexStore, b: IndexStore) -> dict[str, float]:
+    """Assert the two indexes hold the same documents, passages and rows; the largest
+    difference of each kind of vector."""
+    assert a.documents == b.documents
+    assert a.passages == b.passages  # ids, texts, offsets and sentence spans
+    assert np.array_equal(a.sentence_rows, b.sentence_rows)
+    assert a.manifest["corpus"] == b.manifest["corpus"]
+    assert a.manifest["counts"] == b.manifest["counts"]
+    assert a.manifest["build_key"] == b.manifest["build_key"]
+    diffs = {}
+    for kind in VECTORS:
+        va, vb = getattr(a, kind), getattr(b, kind)
+        assert va.shape == vb.shape and va.shape[0] > 0, kind
+        diffs[kind] = float(np.abs(va - vb).max())
+    return diffs
+
+
+def _assert_same_index(local_dir: Path, ray_dir: Path) -> dict[str, float]:
+    diffs = _max_differences(load_index(local_dir), load_index(ray_dir))
+    assert all(d <= TOLERANCE for d in diffs.values()), diffs
+    return diffs
+
+
+def _raylets(cluster: object) -> set[int]:
+    nodes = [cluster.head_node, *cluster.worker_nodes]  # type: ignore[attr-defined]
+    return {node.all_processes["raylet"][0].process.pid for node in nodes}
+
+
+def _busy_embed_actors(raylets: set[int]) -> list[int]:
+    """Pids of this cluster's embedding actors that are running a batch (workers are children
+    of their node's raylet; Ray titles a worker by what it runs)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            title = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent in raylets and EMBED_ACTOR in title and ".submit" in title:
+            found.append(int(entry))
+    return found
+
+
+def _wait_for_busy_actor(raylets: set[int], still_running: object) -> int:
+    deadline = time.monotonic() + BUILD_TIMEOUT
+    while time.monotonic() < deadline:
+        busy = _busy_embed_actors(raylets)
+        if busy:
+            return busy[0]
+        assert still_running(), "the build ended before any embedding actor was seen"  # type: ignore[operator]
+        time.sleep(0.2)
+    raise AssertionError("no embedding actor started")
+
+
+def test_ray_build_is_the_local_build(
+    cluster: object, corpus: Path, local_index: Path, real_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    ray = RaySettings(address=cluster.address)  # type: ignore[attr-defined]
+    report = build_index(corpus, tmp_path / "index", real_embedder, ray=ray)
+    local = load_index(local_index)
+    assert report.status == "built"
+    assert report.documents == len(local.documents) >= GENERATED
+    diffs = _assert_same_index(local_index, tmp_path / "index")
+    print(f"\nmax |local - ray|: {diffs}")
+
+    # Unchanged: reused as a local build is. One article edited: both builds re-embed the same
+    # few texts and reuse every other vector of their live index.
+    again = build_index(corpus, tmp_path / "index", real_embedder, ray=ray)
+    assert again.status == "reused"
+    local_copy = tmp_path / "local"
+    shutil.copytree(local_index, local_copy)
+    article = corpus / "gen_007.txt"
+    original = article.read_text("utf-8")
+    try:
+        article.write_text(original.replace("said report 1", "said report one"), "utf-8")
+        from_ray = build_index(corpus, tmp_path / "index", real_embedder, ray=ray)
+        from_local = build_index(corpus, local_copy, real_embedder)
+    finally:
+        article.write_text(original, "utf-8")
+    assert from_ray.status == from_local.status == "updated"
+    assert from_ray.embedded_passages == from_local.embedded_passages == 1
+    assert from_ray.embedded_sentences == from_local.embedded_sentences
+    assert 0 < from_ray.embedded_sentences <= 4  # the changed sentence and its windows
+    _assert_same_index(local_copy, tmp_path / "index")
+
+
+def test_a_worker_killed_mid_build_is_retried(
+    cluster: object, corpus: Path, local_index: Path, real_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    ray = RaySettings(address=cluster.address)  # type: ignore[attr-defined]
+    outcome: list[BuildReport | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(build_index(corpus, tmp_path / "index", real_embedder, ray=ray))
+        except BaseException as exc:  # reported by the test below
+            outcome.append(exc)
+
+    builder = threading.Thread(target=run)
+    builder.start()
+    victim = _wait_for_busy_actor(_raylets(cluster), builder.is_alive)
+    time.sleep(1.0)  # well inside its batches
+    assert builder.is_alive()
+    os.kill(victim, signal.SIGKILL)
+    builder.join(BUILD_TIMEOUT)
+    assert not builder.is_alive(), "the build did not finish after a worker was killed"
+    assert not Path(f"/proc/{victim}").exists() or "zombie" in _state(victim)
+    assert isinstance(outcome[0], BuildReport), outcome[0]
+    assert outcome[0].status == "built"
+    _assert_same_index(local_index, tmp_path / "index")
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return "zombie"
+
+
+def test_a_killed_driver_leaves_the_live_index_and_the_next_build_finishes(
+    cluster: object, corpus: Path, local_index: Path, real_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    index_dir = tmp_path / "index"
+    shutil.copytree(local_index, index_dir)
+    live = (index_dir / "CURRENT").read_text()
+    address = cluster.address  # type: ignore[attr-defined]
+    cmd = [sys.executable, "-m", "qa_bot.cli", "index", str(corpus), "--ray", address]
+    cmd += ["--index-dir", str(index_dir), "--force", "--quiet"]
+    driver = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for_busy_actor(_raylets(cluster), lambda: driver.poll() is None)
+        time.sleep(1.0)
+        assert driver.poll() is None
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(30)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait(30)
+    assert (index_dir / "CURRENT").read_text() == live  # nothing was switched
+    _assert_same_index(local_index, index_dir)  # the live index loads, verified, as it was
+
+    ray = RaySettings(address=address)
+    finished = build_index(corpus, index_dir, real_embedder, force=True, ray=ray)
+    assert finished.status == "built"
+    assert (index_dir / "CURRENT").read_text() != live
+    assert not list(index_dir.glob(".tmp-*"))  # the killed build's leftovers are gone
+    _assert_same_index(local_index, index_dir)
+
+
+def test_an_error_on_the_cluster_is_a_cluster_error(cluster: object, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    """What Ray does not retry (an error in a stage, not a lost worker) ends the build with
+    one ClusterError naming the cause, not Ray's wrapped traceback."""
+    import ray.data
+
+    from qa_bot.errors import ClusterError
+    from qa_bot.index.ray_build import ray_stages
+
+    def fails(row: dict[str, int]) -> dict[str, int]:  # nested: Ray ships it by value
+        if row["id"] == 3:
+            raise ValueError("no model folder on this node")
+        return row
+
+    settings = RaySettings(address=cluster.address)  # type: ignore[attr-defined]
+    with ray_stages(settings, real_embedder) as stages, pytest.raises(ClusterError) as caught:
+        list(stages._batches(ray.data.range(8).map(fails)))
+    assert str(caught.value).startswith("the Ray build failed: ")
+    assert "no model folder on this node" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.unit
+def test_an_unreachable_cluster_is_one_line(tmp_path: Path) -> None:
+    address = f"127.0.0.1:{_closed_port()}"
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        cli,
+        ["index", str(ROOT / "corpus"), "--ray", address, "--index-dir", str(tmp_path / "i")],
+    )
+    line = _one_line_error(result)
+    assert f"cannot reach the Ray cluster at {address}" in line
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "i").exists()
+    args = ["index", str(ROOT / "corpus"), "--index-dir", str(tmp_path / "i"), "--ray", "nowhere"]
+    line = _one_line_error(CliRunner().invoke(cli, args))
+    assert "bad Ray cluster address 'nowhere'" in line
+
+
+@pytest.mark.unit
+def test_without_ray_installed_it_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ray cannot be uninstalled for one test: an import that fails is the same to qa_bot.
+    for name in [m for m in sys.modules if m == "ray" or m.startswith("ray.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "ray", None)
+    result = CliRunner().invoke(
+        cli, ["index", str(ROOT / "corpus"), "--ray", "--index-dir", str(tmp_path / "i")]
+    )
+    line = _one_line_error(result)
+    assert "needs ray[data], which is not installed" in line and "qa_bot[ray]" in line
+
+
+@pytest.mark.unit
+def test_ray_workers_needs_ray(tmp_path: Path) -> None:
+    line = _one_line_error(CliRunner().invoke(cli, ["index", "--ray-workers", "2"]))
+    assert "--ray-workers needs --ray" in line
