@@ -9,4 +9,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[dev]"
+# setuptools' "Editable installation" banner (a build-backend warning) is noise for a user.
+PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -e ".[dev]"
