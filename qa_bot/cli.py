@@ -247,6 +247,8 @@ def index(
 
         if corpus_dir is None:
             corpus_dir = _default_corpus(index_dir)
+        if model is None:
+            model = _recorded_model(index_dir)
         ray = None
         if ray_address is not None:
             address = None if ray_address == RAY_LOCAL else ray_address
@@ -270,6 +272,18 @@ def index(
             f"exported the embedding model to ONNX for answering: {report.exported_query_model}",
         )
     click.echo(report.summary())
+
+
+def _recorded_model(index_dir: str) -> str | None:
+    """The embedding model an existing index was built with (None: no readable index), so an
+    update keeps it instead of re-embedding everything with the bundled model."""
+    from qa_bot.errors import QABotError
+    from qa_bot.index.store import read_manifest
+
+    try:
+        return str(read_manifest(index_dir)["model"]["id"])
+    except (QABotError, KeyError, TypeError):
+        return None
 
 
 def _default_corpus(index_dir: str) -> str:
@@ -314,7 +328,6 @@ def _open_bot(
     updated from that folder first. No other folder is ever read.
     """
     from qa_bot.bot import QABot
-    from qa_bot.errors import QABotError
     from qa_bot.index.build import check_corpus_folder, update_from_recorded_corpus
     from qa_bot.index.embedding import load_embedders
     from qa_bot.index.store import read_manifest, recorded_corpus
@@ -325,11 +338,8 @@ def _open_bot(
         check_corpus_dir(corpus_dir)  # a missing folder is the first thing to say
         if not force:
             check_corpus_folder(index_dir, corpus_dir)  # before loading any model
-        if model is None:
-            try:  # keep the model the index was built with
-                model = str(read_manifest(index_dir)["model"]["id"])
-            except (QABotError, KeyError, TypeError):
-                model = None
+        if model is None:  # keep the model the index was built with
+            model = _recorded_model(index_dir)
         bot = QABot.from_corpus(
             corpus_dir, index_dir, model=model, replace_corpus=force, generator=generator,
             retrieval=retrieval, show_progress=show_progress,

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from qa_bot.cli import cli, main
+from qa_bot.index.store import read_manifest
 
 pytestmark = pytest.mark.unit
 
@@ -82,6 +83,23 @@ def test_index_and_ask_with_fake_model(small_corpus: Path, tmp_path: Path) -> No
     data = json.loads(result.output)
     assert data["question"].startswith("Why did Ohio")
     assert {"text", "citations", "hits", "abstained"} <= set(data)
+
+
+def test_index_update_keeps_the_index_model(small_corpus: Path, tmp_path: Path) -> None:
+    """Without --model, an update embeds with the model the index was built with (before, it
+    silently rebuilt everything with the bundled model)."""
+    index_dir = tmp_path / "i"
+    runner = CliRunner()
+    args = ["index", str(small_corpus), "--index-dir", str(index_dir), "-q"]
+    assert runner.invoke(cli, [*args, "--model", "hash:512"]).exit_code == 0
+    (small_corpus / "new.txt").write_text(
+        "Wasps in Kent\n\nA new wasp nest was found in a Kent orchard on Monday morning.\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "4 articles" in result.output and "1 passage" in result.output, result.output
+    assert read_manifest(index_dir)["model"]["id"] == "hash:512"
 
 
 def _bee_questions(folder: Path) -> Path:
