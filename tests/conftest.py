@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -80,3 +81,21 @@ def seed_bot(seed_index: Path, real_embedder):  # type: ignore[no-untyped-def]
     from qa_bot.bot import QABot
 
     return QABot.load(seed_index, embedder=real_embedder)
+
+
+@pytest.fixture
+def one_line_error() -> Callable[[Result], str]:
+    """A check of a CLI run that failed as a user error: exit 1, no traceback, exactly one line
+    on stderr and nothing on stdout; returns that line."""
+
+    def check(result: Result) -> str:
+        assert isinstance(result.exception, SystemExit), (
+            f"uncaught {type(result.exception).__name__}: {result.exception}\n{result.output}"
+        )
+        assert result.exit_code == 1, result.output
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, result.stderr
+        assert "Traceback" not in result.output and not result.stdout.strip(), result.output
+        return lines[0]
+
+    return check

@@ -7,10 +7,11 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from qa_bot.cli import cli, main
 from qa_bot.index.store import read_manifest
@@ -18,44 +19,38 @@ from qa_bot.index.store import read_manifest
 pytestmark = pytest.mark.unit
 
 
-def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
-def test_empty_question(tmp_path: Path) -> None:
-    line = _one_line_error(CliRunner().invoke(cli, ["ask", "  ", "--index-dir", str(tmp_path)]))
+def test_empty_question(tmp_path: Path, one_line_error: Callable[[Result], str]) -> None:
+    line = one_line_error(CliRunner().invoke(cli, ["ask", "  ", "--index-dir", str(tmp_path)]))
     assert "empty" in line
 
 
-def test_missing_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    line = _one_line_error(
+def test_missing_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_line_error: Callable[[Result], str]
+) -> None:
+    line = one_line_error(
         CliRunner().invoke(cli, ["ask", "hi?", "--index-dir", str(tmp_path / "no")])
     )
     assert "no index" in line
     # From another folder, with the default index folder: the absolute path and the next step.
     monkeypatch.chdir(tmp_path)
-    line = _one_line_error(CliRunner().invoke(cli, ["ask", "hi?"]))
+    line = one_line_error(CliRunner().invoke(cli, ["ask", "hi?"]))
     assert f"no index in {tmp_path.resolve() / 'embeddings'}" in line
     assert "qa-bot index FOLDER --index-dir" in line and "--index-dir" in line
 
 
-def test_missing_corpus(tmp_path: Path) -> None:
+def test_missing_corpus(tmp_path: Path, one_line_error: Callable[[Result], str]) -> None:
     result = CliRunner().invoke(
         cli, ["index", str(tmp_path / "nope"), "--index-dir", str(tmp_path / "i")]
     )
-    _one_line_error(result)
+    one_line_error(result)
 
 
-def test_empty_corpus(tmp_path: Path) -> None:
+def test_empty_corpus(tmp_path: Path, one_line_error: Callable[[Result], str]) -> None:
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(
         cli, ["index", str(tmp_path / "empty"), "--index-dir", str(tmp_path / "i")]
     )
-    _one_line_error(result)
+    one_line_error(result)
 
 
 def test_index_and_ask_with_fake_model(small_corpus: Path, tmp_path: Path) -> None:

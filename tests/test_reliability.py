@@ -286,7 +286,10 @@ def test_next_build_removes_leftovers_of_a_killed_build(
 
 @pytest.mark.unit
 def test_disk_full_during_a_build_keeps_the_live_index(
-    small_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    one_line_error: Callable[[Result], str],
 ) -> None:
     index_dir = tmp_path / "index"
     embedder = HashEmbedder(512)
@@ -301,7 +304,7 @@ def test_disk_full_during_a_build_keeps_the_live_index(
 
     monkeypatch.setattr(np, "save", full_disk)
     args = ["index", str(small_corpus), "--index-dir", str(index_dir), "--model", "hash:512"]
-    line = _one_line_error(CliRunner().invoke(cli, [*args, "--force", "-q"]))
+    line = one_line_error(CliRunner().invoke(cli, [*args, "--force", "-q"]))
     assert "No space left" in line
     monkeypatch.setattr(np, "save", real_save)
     assert current_version(index_dir) == live
@@ -330,18 +333,6 @@ def test_two_builds_at_once_leave_one_complete_index(small_corpus: Path, tmp_pat
 
 
 # -------------------------------------------------------------- 2. damaged index, via the CLI
-
-
-def _one_line_error(result: Result) -> str:
-    """Exit 1, no traceback, exactly one line on stderr, nothing on stdout."""
-    assert isinstance(result.exception, SystemExit), (
-        f"uncaught {type(result.exception).__name__}: {result.exception}\n{result.output}"
-    )
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output and not result.stdout.strip(), result.output
-    return lines[0]
 
 
 Damage = Callable[[Path], None]
@@ -470,30 +461,34 @@ def _ask(index_dir: Path, *extra: str) -> Result:
 
 @pytest.mark.unit
 @pytest.mark.parametrize("case", list(DAMAGE))
-def test_damaged_index_is_one_line_error(built_index: Path, case: str) -> None:
+def test_damaged_index_is_one_line_error(
+    built_index: Path, case: str, one_line_error: Callable[[Result], str]
+) -> None:
     damage, named = DAMAGE[case]
     version = current_version(built_index)
     assert version is not None
     damage(version)
-    line = _one_line_error(_ask(built_index))
+    line = one_line_error(_ask(built_index))
     assert any(word in line for word in named), line
 
 
 @pytest.mark.unit
-def test_other_model_of_other_dimension_is_refused(built_index: Path) -> None:
-    line = _one_line_error(_ask(built_index, "--model", "hash:256"))
+def test_other_model_of_other_dimension_is_refused(
+    built_index: Path, one_line_error: Callable[[Result], str]
+) -> None:
+    line = one_line_error(_ask(built_index, "--model", "hash:256"))
     assert "hash:512" in line and "hash:256" in line
 
 
 @pytest.mark.unit
 def test_same_id_and_dimension_but_other_weights_is_refused(
-    built_index: Path, monkeypatch: pytest.MonkeyPatch
+    built_index: Path, monkeypatch: pytest.MonkeyPatch, one_line_error: Callable[[Result], str]
 ) -> None:
     import qa_bot.index.embedding
 
     salted = SaltedHashEmbedder(512)  # what the command loads for building and for answering
     monkeypatch.setattr(qa_bot.index.embedding, "load_embedders", lambda *a, **k: (salted, salted))
-    line = _one_line_error(_ask(built_index))
+    line = one_line_error(_ask(built_index))
     assert "fingerprint" in line or "weights" in line
 
 
@@ -778,11 +773,13 @@ def test_cli_bad_k(built_index: Path, k: str) -> None:
 
 
 @pytest.mark.unit
-def test_cli_huge_question_is_refused_before_loading(built_index: Path) -> None:
+def test_cli_huge_question_is_refused_before_loading(
+    built_index: Path, one_line_error: Callable[[Result], str]
+) -> None:
     started = time.perf_counter()
     result = CliRunner().invoke(cli, ["ask", "x" * 100_000, "--index-dir", str(built_index)])
     assert time.perf_counter() - started < 0.5
-    assert "limit" in _one_line_error(result)
+    assert "limit" in one_line_error(result)
 
 
 @pytest.mark.unit
@@ -797,14 +794,16 @@ def test_cli_k_larger_than_the_index(built_index: Path) -> None:
 
 @pytest.mark.unit
 @pytest.mark.parametrize("question", HOSTILE, ids=range(len(HOSTILE)))
-def test_cli_hostile_question(built_index: Path, question: str) -> None:
+def test_cli_hostile_question(
+    built_index: Path, question: str, one_line_error: Callable[[Result], str]
+) -> None:
     for extra in ((), ("--json",)):
         result = CliRunner().invoke(cli, ["ask", question, "--index-dir", str(built_index), *extra])
         assert isinstance(result.exception, SystemExit) or result.exception is None, repr(
             result.exception
         )
         if result.exit_code:
-            _one_line_error(result)
+            one_line_error(result)
 
 
 @pytest.mark.slow
