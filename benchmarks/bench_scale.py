@@ -77,16 +77,13 @@ def synthetic_vectors(
 
 def index_mb(index: Any) -> float:
     """Memory held by a flat or HNSW FAISS index: vectors plus graph links."""
-    flat = getattr(index, "storage", index)
-    size = flat.ntotal * flat.d * 4
-    graph = getattr(index, "hnsw", None)
-    if graph is not None:
-        size += 4 * (graph.neighbors.size() + graph.levels.size()) + 8 * graph.offsets.size()
-    return float(size) / 2**20
+    from qa_bot.index.ann.dense.faiss import index_bytes
+
+    return float(index_bytes(index)) / 2**20
 
 
 def _search_all(index: Any, queries: np.ndarray, count: int) -> tuple[list[float], np.ndarray]:
-    from qa_bot.index.vectors import search
+    from qa_bot.index.ann.dense.faiss import search
 
     times: list[float] = []
     found = np.full((count, 10), -1, dtype=np.int64)
@@ -105,8 +102,8 @@ def scale_rows(sizes: list[int], *, quick: bool, hnsw_m: int) -> list[dict[str, 
     """Query latency (FAISS search only, one thread), memory and recall@10 per corpus size."""
     import faiss
 
+    from qa_bot.index.ann.dense.faiss import build_vector_index
     from qa_bot.index.settings import IndexSettings
-    from qa_bot.index.vectors import build_vector_index
 
     cores = max(1, os.cpu_count() or 1)
     n_queries = 200 if quick else 1000
@@ -133,7 +130,7 @@ def scale_rows(sizes: list[int], *, quick: bool, hnsw_m: int) -> list[dict[str, 
         del flat
         gc.collect()
         settings = IndexSettings(ann="hnsw", hnsw_m=hnsw_m, hnsw_ef_search=64)
-        # Build on every core (FAISS was already set to one thread by qa_bot.index.vectors above).
+        # Build on every core (qa_bot's FAISS store set FAISS to one thread above).
         faiss.omp_set_num_threads(cores)
         build_s, hnsw = _timed(build_vector_index, corpus, settings)
         faiss.omp_set_num_threads(1)

@@ -205,6 +205,21 @@ def cli() -> None:
     help="Vector index: exact (flat) or approximate (hnsw).",
 )
 @click.option(
+    "--vector-store",
+    type=click.Choice(["faiss", "milvus"]),
+    default="faiss",
+    show_default=True,
+    help="Where the vectors are searched: embedded FAISS files, or Milvus (needs "
+    "qa_bot[milvus]; exact search unless --ann hnsw). Recorded in the index: questions use it.",
+)
+@click.option(
+    "--milvus-uri",
+    default=None,
+    metavar="URI",
+    help="With --vector-store milvus: a Milvus server (http://HOST:19530) or a Milvus Lite "
+    "file (PATH.db). Default: a Milvus Lite file inside each index version.",
+)
+@click.option(
     "--ray",
     "ray_address",
     is_flag=False,
@@ -228,6 +243,8 @@ def index(
     model: str | None,
     force: bool,
     ann: str,
+    vector_store: str,
+    milvus_uri: str | None,
     ray_address: str | None,
     ray_workers: int | None,
     quiet: bool,
@@ -239,6 +256,8 @@ def index(
     """
     if ray_workers is not None and ray_address is None:
         raise click.ClickException("--ray-workers needs --ray")
+    if milvus_uri is not None and vector_store != "milvus":
+        raise click.ClickException("--milvus-uri needs --vector-store milvus")
     with _user_errors(index_dir):
         from qa_bot.index.build import build_index
         from qa_bot.index.embedding import load_embedder
@@ -255,7 +274,7 @@ def index(
             corpus_dir,
             index_dir,
             load_embedder(model),
-            settings=IndexSettings(ann=ann),
+            settings=IndexSettings(ann=ann, vector_store=vector_store, milvus_uri=milvus_uri),
             force=force,
             show_progress=_progress(quiet),
             ray=ray,
