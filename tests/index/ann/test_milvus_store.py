@@ -155,6 +155,7 @@ def test_an_index_with_milvus_lite_inside_its_version(
         milvus_store.close()
 
 
+@pytest.mark.slow
 def test_incremental_rebuild_in_version_files(
     small_corpus: Path, tmp_path: Path, hash_embedder
 ) -> None:  # type: ignore[no-untyped-def]
@@ -184,6 +185,7 @@ def test_incremental_rebuild_in_version_files(
         reader.close()
 
 
+@pytest.mark.slow
 def test_incremental_rebuild_on_a_shared_milvus_switches_and_prunes(
     small_corpus: Path, tmp_path: Path, hash_embedder
 ) -> None:  # type: ignore[no-untyped-def]

@@ -154,7 +154,8 @@ class FaissStore(VectorStore):
 
     def save(self, folder: Path) -> dict[str, Any]:
         for name in self.collections:
-            write_vector_index(self._indexes[name], folder / f"{name}.faiss")
+            if name in self._indexes:  # an index build adds both
+                write_vector_index(self._indexes[name], folder / f"{name}.faiss")
         return {"backend": self.backend}
 
     def count(self, name: str) -> int:
