@@ -207,10 +207,10 @@ def cli() -> None:
 @click.option(
     "--vector-store",
     type=click.Choice(["faiss", "milvus"]),
-    default="faiss",
-    show_default=True,
+    default=None,
     help="Where the vectors are searched: embedded FAISS files, or Milvus (needs "
-    "qa_bot[milvus]; exact search unless --ann hnsw). Recorded in the index: questions use it.",
+    "qa_bot[milvus]; exact search unless --ann hnsw). Recorded in the index: questions use it. "
+    "Default: the index's own store (with its --milvus-uri), faiss for a new index.",
 )
 @click.option(
     "--milvus-uri",
@@ -243,7 +243,7 @@ def index(
     model: str | None,
     force: bool,
     ann: str,
-    vector_store: str,
+    vector_store: str | None,
     milvus_uri: str | None,
     ray_address: str | None,
     ray_workers: int | None,
@@ -256,7 +256,7 @@ def index(
     """
     if ray_workers is not None and ray_address is None:
         raise click.ClickException("--ray-workers needs --ray")
-    if milvus_uri is not None and vector_store != "milvus":
+    if milvus_uri is not None and vector_store == "faiss":
         raise click.ClickException("--milvus-uri needs --vector-store milvus")
     with _user_errors(index_dir):
         from qa_bot.index.build import build_index
@@ -266,6 +266,11 @@ def index(
 
         if corpus_dir is None:
             corpus_dir = _default_corpus(index_dir)
+        if vector_store is None:  # keep the index's store; a URI alone means Milvus
+            vector_store, recorded_uri = _recorded_store(index_dir)
+            vector_store = "milvus" if milvus_uri is not None else vector_store
+            if vector_store == "milvus" and milvus_uri is None:
+                milvus_uri = recorded_uri
         ray = None
         if ray_address is not None:
             address = None if ray_address == RAY_LOCAL else ray_address
@@ -289,6 +294,21 @@ def index(
             f"exported the embedding model to ONNX for answering: {report.exported_query_model}",
         )
     click.echo(report.summary())
+
+
+def _recorded_store(index_dir: str) -> tuple[str, str | None]:
+    """The vector store (and Milvus URI) an existing index was built with; FAISS otherwise."""
+    from qa_bot.errors import QABotError
+    from qa_bot.index.store import read_manifest
+
+    try:
+        settings = read_manifest(index_dir).get("settings")
+    except QABotError:
+        return "faiss", None
+    if not isinstance(settings, dict) or settings.get("vector_store") != "milvus":
+        return "faiss", None
+    uri = settings.get("milvus_uri")
+    return "milvus", uri if isinstance(uri, str) else None
 
 
 def _default_corpus(index_dir: str) -> str:

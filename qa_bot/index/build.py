@@ -368,6 +368,8 @@ def build_index(
             ``replace_corpus`` nor ``force``).
         ModelLoadError: the embedding model cannot be loaded, or its ONNX export fails.
         ClusterError: ``ray`` is given but not installed, or its cluster cannot be reached.
+        VectorStoreError: ``settings`` choose Milvus but pymilvus is not installed or the
+            Milvus does not answer (checked before anything is embedded).
     """
     with _stages(embedder, ray, show_progress) as stages:
         return _build(

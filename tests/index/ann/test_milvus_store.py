@@ -331,3 +331,27 @@ def test_without_pymilvus_a_milvus_index_is_one_line(
         assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
         assert "pymilvus" in lines[0] and "pip install 'qa_bot[milvus]'" in lines[0]
     shutil.rmtree(tmp_path / "new", ignore_errors=True)
+
+
+def test_qa_bot_index_keeps_the_index_s_own_store(small_corpus: Path, tmp_path: Path) -> None:
+    """`qa-bot index` without --vector-store updates a Milvus index in Milvus, not in FAISS."""
+    index_dir = tmp_path / "index"
+    uri = tmp_path / "m.db"
+    common = ["--index-dir", str(index_dir), "--model", "hash:512", "-q"]
+    first = CliRunner().invoke(
+        cli,
+        ["index", str(small_corpus), *common, "--vector-store", "milvus", "--milvus-uri", str(uri)],
+    )
+    assert first.exit_code == 0, first.output
+    chess = small_corpus / "chess.txt"
+    chess.write_text(chess.read_text(encoding="utf-8").replace("Lyon", "Nantes"), "utf-8")
+    again = CliRunner().invoke(cli, ["index", *common])
+    assert again.exit_code == 0 and "Updated the index" in again.output, again.output
+    version = current_version(index_dir)
+    assert version is not None
+    entry = json.loads((version / "manifest.json").read_text(encoding="utf-8"))["vector_store"]
+    assert entry["backend"] == "milvus" and entry["uri"] == str(uri)
+    wrong = CliRunner().invoke(
+        cli, ["index", *common, "--vector-store", "faiss", "--milvus-uri", "x.db"]
+    )
+    assert wrong.exit_code != 0 and "--milvus-uri needs --vector-store milvus" in wrong.output
