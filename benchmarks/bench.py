@@ -1,7 +1,7 @@
 """Benchmarks: question latency, index builds, cold start, memory and vector search at scale.
 
 Run ``python -m benchmarks.bench [--quick] [--json OUT] [--scale 10000,100000,1000000]
-[--ray-articles N]``. Everything
+[--ray-articles N] [--stores 100000,1000000] [--stores-only]``. Everything
 is measured in one process, after warm-up; each comparison interleaves qa_bot with the bare
 sentence-transformers model (same bundled weights, same torch threads), so load from other
 processes hits both sides alike, and ratios of medians are reported against the targets.
@@ -29,7 +29,7 @@ import numpy as np
 
 from benchmarks.bench_cold import bench_cold
 from benchmarks.bench_ray import bench_ray, has_ray
-from benchmarks.bench_scale import _median, _ms, _timed, scale_rows  # timing helpers shared
+from benchmarks.bench_scale import STORES, _median, _ms, _timed, scale_rows, store_rows
 from benchmarks.bench_scale import index_mb as index_mb
 from benchmarks.bench_scale import synthetic_vectors as synthetic_vectors
 
@@ -389,6 +389,17 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {value:.4g} |" if isinstance(value, float) else f"| {name} | {value} |"
         )
+    if result.get("stores"):
+        lines += ["", "| n | store | insert s | vectors/s | RSS Δ MB (open) | children MB | "
+                  "on disk MB | p50 ms | p95 ms | queries | recall@10 |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for r in result["stores"]:
+            lines.append(
+                f"| {r['n']} | {r['store']} | {r['insert_s']:.1f} | {r['insert_per_s']:.0f} | "
+                f"{r['rss_delta_mb']:.0f} ({r['rss_open_mb']:.0f}) | {r['children_rss_mb']:.0f} | "
+                f"{r['disk_mb']:.0f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['queries']} | "
+                f"{r['recall_at_10']:.3f} |"
+            )
     if result["scale"]:
         lines += ["", "| n | index | M | efSearch | build s | p50 ms | p95 ms | recall@10 | "
                   "memory MB |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -401,8 +412,22 @@ def format_report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _sizes(text: str) -> list[int]:
+    return [int(s) for s in text.split(",") if s.strip() and int(s) > 0]
+
+
+def run_stores(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Each vector store (FAISS, Milvus Lite when installed) at the ``--stores`` sizes."""
+    return store_rows(_sizes(args.stores), STORES, quick=bool(args.quick))
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run every benchmark; the JSON-ready result."""
+    if args.stores_only:
+        started = time.perf_counter()
+        stores = run_stores(args)
+        return {"quick": bool(args.quick), "metrics": {"total_s": time.perf_counter() - started},
+                "scale": [], "stores": stores, "checks": []}  # fmt: skip
     from qa_bot.bot import QABot
     from qa_bot.index.embedding import load_embedder
 
@@ -437,8 +462,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         [10_000] if quick else [10_000, 100_000, 1_000_000]
     )  # fmt: skip
     scale = scale_rows(sizes, quick=quick, hnsw_m=args.hnsw_m)
+    stores = run_stores(args)
     metrics["total_s"] = time.perf_counter() - started
-    result = {"quick": quick, "metrics": metrics, "scale": scale}
+    result = {"quick": quick, "metrics": metrics, "scale": scale, "stores": stores}
     result["checks"] = checks(metrics, scale)
     return result
 
@@ -458,9 +484,21 @@ def main(argv: list[str] | None = None) -> int:
         help="generated articles added to the corpus for the Ray build throughput (default: 300, "
         "--quick 20; 0 skips it)",
     )
+    parser.add_argument(
+        "--stores",
+        default=None,
+        help="comma-separated synthetic sizes for each vector store (FAISS; Milvus Lite with the "
+        "milvus extra): memory, insert throughput, query latency (default: 100000,1000000, "
+        "--quick 10000; 0 skips it)",
+    )
+    parser.add_argument(
+        "--stores-only", action="store_true", help="run only the vector stores' section"
+    )
     args = parser.parse_args(argv)
     if args.ray_articles is None:
         args.ray_articles = 20 if args.quick else 300
+    if args.stores is None:
+        args.stores = "10000" if args.quick else "100000,1000000"
     result = run(args)
     text = json.dumps(result, indent=1, default=float)
     print(format_report(result))

@@ -1,16 +1,19 @@
-"""Vector search at scale: FAISS exact and HNSW latency, memory and recall on synthetic vectors.
+"""Vector search at scale: FAISS exact and HNSW latency, memory and recall on synthetic vectors,
+and each vector store of ``qa_bot.index.ann`` (FAISS, Milvus Lite) through its interface.
 
 The vectors come from ``synthetic_vectors``, not the model; ``benchmarks.bench`` runs these
-measurements after its in-process and cold-start benchmarks.
+measurements after its in-process and cold-start benchmarks (``--stores`` for the stores).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -77,16 +80,13 @@ def synthetic_vectors(
 
 def index_mb(index: Any) -> float:
     """Memory held by a flat or HNSW FAISS index: vectors plus graph links."""
-    flat = getattr(index, "storage", index)
-    size = flat.ntotal * flat.d * 4
-    graph = getattr(index, "hnsw", None)
-    if graph is not None:
-        size += 4 * (graph.neighbors.size() + graph.levels.size()) + 8 * graph.offsets.size()
-    return float(size) / 2**20
+    from qa_bot.index.ann.dense.faiss import index_bytes
+
+    return float(index_bytes(index)) / 2**20
 
 
 def _search_all(index: Any, queries: np.ndarray, count: int) -> tuple[list[float], np.ndarray]:
-    from qa_bot.index.vectors import search
+    from qa_bot.index.ann.dense.faiss import search
 
     times: list[float] = []
     found = np.full((count, 10), -1, dtype=np.int64)
@@ -105,8 +105,8 @@ def scale_rows(sizes: list[int], *, quick: bool, hnsw_m: int) -> list[dict[str, 
     """Query latency (FAISS search only, one thread), memory and recall@10 per corpus size."""
     import faiss
 
+    from qa_bot.index.ann.dense.faiss import build_vector_index
     from qa_bot.index.settings import IndexSettings
-    from qa_bot.index.vectors import build_vector_index
 
     cores = max(1, os.cpu_count() or 1)
     n_queries = 200 if quick else 1000
@@ -133,7 +133,7 @@ def scale_rows(sizes: list[int], *, quick: bool, hnsw_m: int) -> list[dict[str, 
         del flat
         gc.collect()
         settings = IndexSettings(ann="hnsw", hnsw_m=hnsw_m, hnsw_ef_search=64)
-        # Build on every core (FAISS was already set to one thread by qa_bot.index.vectors above).
+        # Build on every core (qa_bot's FAISS store set FAISS to one thread above).
         faiss.omp_set_num_threads(cores)
         build_s, hnsw = _timed(build_vector_index, corpus, settings)
         faiss.omp_set_num_threads(1)
@@ -153,4 +153,119 @@ def scale_rows(sizes: list[int], *, quick: bool, hnsw_m: int) -> list[dict[str, 
         rows += hnsw_rows
         del hnsw, corpus
         gc.collect()
+    return rows
+
+
+# ---------------------------------------------------------------- each vector store
+
+STORES = ("faiss", "milvus")
+
+
+def has_milvus() -> bool:
+    """Whether the ``milvus`` extra (pymilvus, milvus-lite) and psutil are installed."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("pymilvus", "milvus_lite"))
+
+
+def _rss_bytes() -> tuple[int, int]:
+    """Resident memory of this process and of all its children (a Milvus Lite server process,
+    when the installed milvus-lite runs one; 3.x serves in this process's threads)."""
+    import psutil
+
+    me = psutil.Process()
+    children = 0
+    for child in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            children += int(child.memory_info().rss)
+    return int(me.memory_info().rss), children
+
+
+def _disk_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+def store_child(backend: str, n: int, timed: int, folder: str) -> dict[str, Any]:
+    """One store at one size, in a process of its own (so memory deltas are its own): build it
+    from ``n`` synthetic vectors, then time ``timed`` single-query searches (k=10) through the
+    ``VectorStore`` interface, as retrieval calls it; recall@10 against exact search."""
+    from qa_bot.index.ann.base import PASSAGES
+    from qa_bot.index.ann.factory import create_store
+    from qa_bot.index.settings import IndexSettings
+
+    corpus, queries = synthetic_vectors(n, queries=timed)
+    where = Path(folder)
+    settings = (
+        IndexSettings(vector_store="milvus", milvus_uri=str(where / "bench.db"))
+        if backend == "milvus"
+        else IndexSettings()
+    )
+    # The libraries are imported before the baseline: the deltas are the store's, not code's.
+    import faiss  # noqa: F401
+
+    if backend == "milvus":
+        import milvus_lite  # noqa: F401
+        import pymilvus  # noqa: F401
+    gc.collect()
+    rss0, children0 = _rss_bytes()
+    start = time.perf_counter()
+    store = create_store(settings, where, "v-bench", where / "index")
+    open_s = time.perf_counter() - start
+    rss_open, _ = _rss_bytes()  # the store open and empty (Milvus Lite: its server started)
+    start = time.perf_counter()
+    store.add(PASSAGES, corpus)
+    store.save(where)
+    insert_s = time.perf_counter() - start
+    store.search(PASSAGES, queries[0], 10)  # warm-up (Milvus loads the collection)
+    times: list[float] = []
+    found = np.full((timed, 10), -1, dtype=np.int64)
+    for i in range(timed):
+        seconds, hits = _timed(store.search, PASSAGES, queries[i], 10)
+        times.append(seconds)
+        found[i, : len(hits[0])] = hits[0].ids
+    gc.collect()
+    rss1, children1 = _rss_bytes()
+    truth = np.argsort(-(queries @ corpus.T), axis=1)[:, :10]
+    row = {
+        "n": n, "store": backend, "insert_s": insert_s, "insert_per_s": n / insert_s,
+        "open_s": open_s, "rss_open_mb": (rss_open - rss0) / 2**20,
+        "rss_delta_mb": (rss1 - rss0) / 2**20, "children_rss_mb": children1 / 2**20,
+        "children_delta_mb": (children1 - children0) / 2**20,
+        "store_memory_mb": store.memory() / 2**20, "disk_mb": _disk_bytes(where) / 2**20,
+        "vectors_mb": corpus.nbytes / 2**20, "p50_ms": _ms(times, 50), "p95_ms": _ms(times, 95),
+        "queries": timed, "recall_at_10": _recall(found, truth),
+    }  # fmt: skip
+    store.close()
+    return row
+
+
+def store_rows(sizes: list[int], stores: Sequence[str], *, quick: bool) -> list[dict[str, Any]]:
+    """Memory (RSS delta of the process and its children), insert throughput and single-query
+    latency of each vector store at each size; each in a new process."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    rows: list[dict[str, Any]] = []
+    root = Path(__file__).resolve().parent.parent
+    for n in sizes:
+        for backend in stores:
+            if backend == "milvus" and not has_milvus():
+                continue
+            # Milvus Lite's exact search is ~100x slower than FAISS's: fewer samples at size.
+            timed = 20 if quick else (200 if n <= 100_000 or backend == "faiss" else 50)
+            with tempfile.TemporaryDirectory(prefix="qa_bot_store_") as tmp:
+                code = (
+                    "import json, sys; from benchmarks.bench_scale import store_child; "
+                    "print(json.dumps(store_child(sys.argv[1], int(sys.argv[2]), "
+                    "int(sys.argv[3]), sys.argv[4])))"
+                )
+                done = subprocess.run(
+                    [sys.executable, "-c", code, backend, str(n), str(timed), tmp],
+                    cwd=root, capture_output=True, text=True, check=False,
+                )  # fmt: skip
+            if done.returncode != 0:
+                raise RuntimeError(f"store benchmark {backend} {n} failed: {done.stderr[-2000:]}")
+            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return rows

@@ -16,6 +16,7 @@ from qa_bot.errors import (
     ModelMismatchError,
     QABotError,
     QuestionError,
+    VectorStoreError,
 )
 from qa_bot.models import Answer, Citation, Document, Hit, Passage, Span, Turn
 from qa_bot.version import __version__
@@ -43,6 +44,7 @@ __all__ = [
     "QuestionError",
     "Span",
     "Turn",
+    "VectorStoreError",
     "__version__",
 ]
 

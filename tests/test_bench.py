@@ -34,6 +34,7 @@ RAY = (
     "build_ray1_ratio", "build_ray2_ratio", "build_ray2_over_ray1", "ray_bench_texts",
 )  # fmt: skip
 SCALE_KEYS = ("n", "index", "build_s", "memory_mb", "p50_ms", "p95_ms", "recall_at_10")
+STORE_KEYS = ("n", "insert_s", "insert_per_s", "rss_delta_mb", "p50_ms", "p95_ms", "disk_mb")
 
 
 @pytest.mark.slow
@@ -75,3 +76,10 @@ def test_quick_benchmark_reports_every_number(tmp_path: Path) -> None:
         "cold_ask_peak_rss_mb", "chat_ready_s", "ask_torch_ratio",
     }  # fmt: skip
     assert "| retrieve_ratio |" in done.stdout
+    # Each vector store through its interface (the milvus extra is installed by scripts/test.sh).
+    stores = {row["store"]: row for row in result["stores"]}
+    assert set(stores) == {"faiss", "milvus"}
+    for row in stores.values():
+        for key in STORE_KEYS:
+            assert math.isfinite(row[key]) and row[key] > 0, (key, row)
+        assert row["recall_at_10"] == 1.0  # both search exactly

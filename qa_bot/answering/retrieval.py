@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense passage, sentence and sentence-window scores and BM25, fused, then MMR.
 
-Candidates come from three searches (passage vectors, sentence vectors, BM25); each candidate
+Candidates come from three searches (passage vectors and sentence vectors in the index's vector
+store, :mod:`qa_bot.index.ann`, and BM25); each candidate
 then gets all three component scores exactly, so a ``Hit`` can explain why it came up.
 
 Thread-safety: a ``Retriever`` holds only read-only arrays; ``search`` may run in many threads.
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa_bot.answering.abbreviations import expand
+from qa_bot.index.ann.base import PASSAGES, SENTENCES
 from qa_bot.index.store import bm25_tokens
-from qa_bot.index.vectors import search as vector_search
 from qa_bot.models import Hit
 
 if TYPE_CHECKING:
@@ -152,12 +153,13 @@ class Retriever:
         )
         candidates: dict[int, None] = {}
         if s.dense_weight > 0 or s.title_weight > 0:
-            for row, _ in vector_search(self.store.passage_index, query_vector, pool):
+            for row in self.store.vectors.search(PASSAGES, query_vector, pool)[0].ids:
                 candidates.setdefault(row)
         if sentence_level:
-            for row, _ in vector_search(
-                self.store.sentence_index, query_vector, max(s.sentence_candidates, pool)
-            ):
+            found = self.store.vectors.search(
+                SENTENCES, query_vector, max(s.sentence_candidates, pool)
+            )[0]
+            for row in found.ids:
                 candidates.setdefault(int(self.store.sentence_rows[row, 0]))
         bm25_best = self._bm25_by_passage(query) if s.bm25_weight > 0 else np.zeros(n)
         if bm25_best.max(initial=0.0) > 0:

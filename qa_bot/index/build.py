@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from qa_bot.errors import CorpusMismatchError, IndexCorruptError, QABotError
+from qa_bot.errors import CorpusMismatchError, IndexCorruptError, QABotError, VectorStoreError
+from qa_bot.index.ann.base import PASSAGES, SENTENCES, WINDOWS
+from qa_bot.index.ann.factory import check_store, create_store, prune_stores, unchecked_paths
 from qa_bot.index.bundled_model import BUNDLED_MODEL_ID, bundled_model_path
 from qa_bot.index.checksums import sha256_file
 from qa_bot.index.embedding import Embedder, fingerprint
@@ -41,7 +43,6 @@ from qa_bot.index.store import (
     read_manifest,
     recorded_corpus,
 )
-from qa_bot.index.vectors import build_vector_index, write_vector_index
 from qa_bot.ingest.chunking import Chunker, ChunkerSettings
 from qa_bot.ingest.corpus import CorpusLoad, SkippedFile, load_corpus
 from qa_bot.ingest.duplicates import DuplicateGroup, find_duplicates
@@ -282,6 +283,7 @@ def _previous_vectors(
         store = load_index(index_dir, embedder, verify_model=False)
     except QABotError:
         return {}, {}
+    store.close()  # only the arrays are reused, not the vector store
     if store.model_id != embedder.model_id:
         return {}, {}
     by_passage = {p.passage_id: store.passage_vectors[i] for i, p in enumerate(store.passages)}
@@ -366,6 +368,8 @@ def build_index(
             ``replace_corpus`` nor ``force``).
         ModelLoadError: the embedding model cannot be loaded, or its ONNX export fails.
         ClusterError: ``ray`` is given but not installed, or its cluster cannot be reached.
+        VectorStoreError: ``settings`` choose Milvus but pymilvus is not installed or the
+            Milvus does not answer (checked before anything is embedded).
     """
     with _stages(embedder, ray, show_progress) as stages:
         return _build(
@@ -388,6 +392,7 @@ def _build(
     folder = corpus_folder(corpus_dir)
     if not (force or replace_corpus):
         check_corpus_folder(index_dir, corpus_dir)  # before reading a big folder for nothing
+    check_store(settings)  # a missing pymilvus or a Milvus that does not answer: before embedding
     corpus = stages.load_corpus(corpus_dir)
     with _build_lock(index_dir):
         _remove_leftovers(index_dir)
@@ -469,7 +474,11 @@ def _build(
         version = _write_version(
             index_dir, corpus, folder, documents, groups, built, embedder, settings
         )
-        _switch(index_dir, version)
+        kept = _switch(index_dir, version)
+        # The vector store's collections of removed versions (and of killed builds). Best effort:
+        # the new version is live already, and the next build prunes what this one could not.
+        with contextlib.suppress(VectorStoreError):
+            prune_stores(settings, index_dir, kept)
     return BuildReport(
         "updated" if had_previous else "built",
         str(index_dir),
@@ -573,11 +582,17 @@ def _write_version(
     np.save(tmp / "window_vectors.npy", built.window_vectors, allow_pickle=False)
     np.save(tmp / "sentences.npy", built.sentence_rows, allow_pickle=False)
     np.save(tmp / "title_vectors.npy", built.title_vectors, allow_pickle=False)
-    for vectors, kind in (
-        (built.passage_vectors, "passages"),
-        (built.sentence_vectors, "sentences"),
-    ):
-        write_vector_index(build_vector_index(vectors, settings), tmp / f"{kind}.faiss")
+    # The vector store's collections (FAISS: passages.faiss, sentences.faiss in the folder).
+    vectors = {
+        PASSAGES: built.passage_vectors,
+        SENTENCES: built.sentence_vectors,
+        WINDOWS: built.window_vectors,
+    }
+    with create_store(settings, tmp, name, index_dir) as store:
+        for collection in store.collections:
+            store.add(collection, vectors[collection])
+        vector_store = store.save(tmp)
+    unchecked = unchecked_paths(vector_store)
     # BM25 over sentences, not passages: evidence lives in sentences, and a passage's keyword
     # score is its best sentence's (measured better on the question set than passage BM25).
     bm25 = bm25s.BM25()
@@ -586,7 +601,7 @@ def _write_version(
     files = {
         str(path.relative_to(tmp)): sha256_file(path)
         for path in sorted(tmp.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.relative_to(tmp).parts[0] not in unchecked
     }
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -611,6 +626,7 @@ def _write_version(
             "sentences": int(built.sentence_rows.shape[0]),
         },
         "files": files,
+        "vector_store": vector_store,
     }
     _write_json(tmp / MANIFEST, manifest)
     _fsync_tree(tmp)
@@ -619,7 +635,8 @@ def _write_version(
     return final
 
 
-def _switch(index_dir: Path, version: Path) -> None:
+def _switch(index_dir: Path, version: Path) -> set[str]:
+    """Make ``version`` live; the names of the versions kept (it and the one it replaced)."""
     pointer_tmp = index_dir / f".{CURRENT}.tmp"
     with pointer_tmp.open("w", encoding="utf-8") as handle:
         handle.write(version.name + "\n")
@@ -637,6 +654,7 @@ def _switch(index_dir: Path, version: Path) -> None:
     for old in index_dir.glob("v-*"):
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
+    return keep
 
 
 def _document_json(document: Document) -> dict[str, Any]:

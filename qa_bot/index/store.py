@@ -6,8 +6,10 @@ Layout of an index folder::
       CURRENT            name of the live version folder (replaced atomically)
       v-<stamp>/         one complete build: manifest.json, documents.json, passages.json,
                          passage_vectors.npy, sentence_vectors.npy, window_vectors.npy,
-                         sentences.npy, title_vectors.npy, passages.faiss, sentences.faiss,
-                         bm25/ (bm25s index over the sentences)
+                         sentences.npy, title_vectors.npy, bm25/ (bm25s index over the
+                         sentences), and the vector store's files: passages.faiss and
+                         sentences.faiss (FAISS, the default) or, for Milvus without a URI,
+                         vectors.db (a Milvus Lite file; see qa_bot.index.ann)
 
 Building, writing and switching versions is in :mod:`qa_bot.index.build`, which imports this
 module (never the other way). Nothing is pickled. Loading checks the format version,
@@ -34,9 +36,10 @@ from qa_bot.errors import (
     IndexVersionError,
     ModelMismatchError,
 )
+from qa_bot.index.ann.base import PASSAGES, SENTENCES, WINDOWS, VectorStore
+from qa_bot.index.ann.factory import open_store
 from qa_bot.index.checksums import sha256_file
 from qa_bot.index.embedding import Embedder, fingerprint
-from qa_bot.index.vectors import read_vector_index
 from qa_bot.models import Passage, Span
 
 # 2: title vectors and a sentence-level BM25 index (1 had passage-level BM25).
@@ -135,13 +138,17 @@ class IndexStore:
     title_vectors: np.ndarray  # row i is the title of the i-th document of ``documents``
     # Row i of sentence_vectors is sentence sentence_rows[i, 1] of passage sentence_rows[i, 0].
     sentence_rows: np.ndarray
-    passage_index: Any
-    sentence_index: Any
+    # The passage and sentence vectors (and for Milvus the windows) where they are searched.
+    vectors: VectorStore
     bm25: Any
 
     @property
     def model_id(self) -> str:
         return str(self.manifest["model"]["id"])
+
+    def close(self) -> None:
+        """Release the vector store's connection (a no-op for FAISS)."""
+        self.vectors.close()
 
     @cached_property
     def _passages_by_document(self) -> dict[str, list[Passage]]:
@@ -291,35 +298,19 @@ def load_index(
         window_vectors = np.load(version / "window_vectors.npy", allow_pickle=False)
         title_vectors = np.load(version / "title_vectors.npy", allow_pickle=False)
         sentence_rows = np.load(version / "sentences.npy", allow_pickle=False)
-        passage_index = read_vector_index(version / "passages.faiss")
-        sentence_index = read_vector_index(version / "sentences.faiss")
         bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False, allow_pickle=False)
+        vectors = open_store(version, manifest.get("vector_store"))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read index {version}: {exc}") from exc
-    counts = manifest["counts"]
-    dim = manifest["model"].get("dimension")
-    if any(not isinstance(counts.get(k), int) for k in ("documents", "passages", "sentences")):
-        raise IndexCorruptError(f"the manifest of {version} has bad counts: {counts}")
-    problems = [
-        (len(documents), counts["documents"], "documents"),
-        (len(passages), counts["passages"], "passages"),
-        (passage_vectors.shape[0], counts["passages"], "passage vectors"),
-        (passage_index.ntotal, counts["passages"], "passage index entries"),
-        (sentence_vectors.shape[0], counts["sentences"], "sentence vectors"),
-        (window_vectors.shape[0], counts["sentences"], "window vectors"),
-        (sentence_rows.shape[0], counts["sentences"], "sentence rows"),
-        (title_vectors.shape[0], counts["documents"], "title vectors"),
-        (sentence_index.ntotal, counts["sentences"], "sentence index entries"),
-        (_bm25_size(bm25), counts["sentences"], "BM25 documents"),
-        (sum(len(p.sentences) for p in passages), counts["sentences"], "passage sentences"),
-    ]
-    for found, expected, what in problems:
-        if found != expected:
-            raise IndexCorruptError(
-                f"index {version} is inconsistent: {found} {what}, manifest says {expected}"
-            )
-    if passage_vectors.ndim != 2 or (len(passages) and passage_vectors.shape[1] != dim):
-        raise IndexCorruptError(f"index {version}: passage vectors are not of dimension {dim}")
+    try:
+        _check_counts(version, manifest, documents, passages, vectors, bm25, {
+            "passage vectors": passage_vectors, "sentence vectors": sentence_vectors,
+            "window vectors": window_vectors, "sentence rows": sentence_rows,
+            "title vectors": title_vectors,
+        })  # fmt: skip
+    except BaseException:
+        vectors.close()
+        raise
     return IndexStore(
         version,
         manifest,
@@ -330,10 +321,55 @@ def load_index(
         window_vectors,
         title_vectors,
         sentence_rows,
-        passage_index,
-        sentence_index,
+        vectors,
         bm25,
     )
+
+
+def _check_counts(
+    version: Path,
+    manifest: dict[str, Any],
+    documents: dict[str, DocumentInfo],
+    passages: tuple[Passage, ...],
+    vectors: VectorStore,
+    bm25: Any,
+    arrays: dict[str, np.ndarray],
+) -> None:
+    """Every count of a loaded index against the manifest's.
+
+    Raises:
+        IndexCorruptError: a count differs, or the passage vectors have another dimension.
+    """
+    passage_vectors = arrays["passage vectors"]
+    counts = manifest["counts"]
+    dim = manifest["model"].get("dimension")
+    if any(not isinstance(counts.get(k), int) for k in ("documents", "passages", "sentences")):
+        raise IndexCorruptError(f"the manifest of {version} has bad counts: {counts}")
+    problems = [
+        (len(documents), counts["documents"], "documents"),
+        (len(passages), counts["passages"], "passages"),
+        (passage_vectors.shape[0], counts["passages"], "passage vectors"),
+        (vectors.count(PASSAGES), counts["passages"], "passage index entries"),
+        (arrays["sentence vectors"].shape[0], counts["sentences"], "sentence vectors"),
+        (arrays["window vectors"].shape[0], counts["sentences"], "window vectors"),
+        (arrays["sentence rows"].shape[0], counts["sentences"], "sentence rows"),
+        (arrays["title vectors"].shape[0], counts["documents"], "title vectors"),
+        (vectors.count(SENTENCES), counts["sentences"], "sentence index entries"),
+        *(
+            [(vectors.count(WINDOWS), counts["sentences"], "window index entries")]
+            if WINDOWS in vectors.collections
+            else []
+        ),
+        (_bm25_size(bm25), counts["sentences"], "BM25 documents"),
+        (sum(len(p.sentences) for p in passages), counts["sentences"], "passage sentences"),
+    ]
+    for found, expected, what in problems:
+        if found != expected:
+            raise IndexCorruptError(
+                f"index {version} is inconsistent: {found} {what}, manifest says {expected}"
+            )
+    if passage_vectors.ndim != 2 or (len(passages) and passage_vectors.shape[1] != dim):
+        raise IndexCorruptError(f"index {version}: passage vectors are not of dimension {dim}")
 
 
 def _document_info(data: dict[str, Any]) -> DocumentInfo:

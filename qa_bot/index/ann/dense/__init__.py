@@ -1,0 +1,1 @@
+"""The vector store backends, one module each (imported only through ``ann.factory``)."""
