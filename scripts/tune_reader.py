@@ -1,6 +1,6 @@
 """Choose ReaderSettings on the held-out SQuAD articles (never on the news question sets).
 
-    .venv/bin/python scripts/tune_reader.py [tests/data/squad_heldout.json]
+    .venv/bin/python scripts/tune_reader.py [tests/data/squad_heldout.json [MODEL_DIR]]
 
 Runs the real evaluation (qa_bot.evaluation.evaluate) for a grid of settings. The reader's
 probabilities and the question vectors are computed once and cached, so each grid point costs
@@ -28,8 +28,8 @@ from qa_bot.reader.model import Reader
 class CachedReader(Reader):
     """The shipped reader with its logits remembered per (question, text)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, model_dir: str | None = None) -> None:
+        super().__init__(model_dir)
         self.cache: dict[tuple[str, str], float] = {}
 
     def logits(self, question: str | Sequence[str], texts: Sequence[str]) -> np.ndarray:
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
     squad = load_squad_set(path)
     index_dir, corpus_dir = squad_dirs(path)
     bot = QABot.from_corpus(write_corpus(squad, corpus_dir), index_dir)
-    bot.reader = CachedReader()
+    bot.reader = CachedReader(argv[1] if len(argv) > 1 else None)
     embedder = CachedEmbedder(bot.embedder)
     bot._state.retriever.embedder = embedder
     questions = list(squad.questions)

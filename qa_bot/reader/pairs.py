@@ -5,7 +5,14 @@ question, the sentence holding the answer's first character is the positive and 
 other sentences are hard negatives; for an unanswerable one (written on purpose to look
 answerable from the paragraph) every sentence of the paragraph is a negative. Optionally, the
 sentences of *other* paragraphs of the same article that the bi-encoder ranks highest for the
-question are added as negatives (never a sentence that contains a gold answer).
+question are added as negatives (never a sentence that contains a gold answer). Optionally too,
+look-alike questions: an answerable question with one of its names or numbers that the answer
+sentence contains swapped for another name or number of the same article that the sentence does
+not contain ("When did the Normans reach Italy?" -> "When did the Normans reach Sicily?"), paired
+with that sentence as a negative. The names and topics are still there, the answer is not: the
+kind of question that drew confident quotes instead of "not in the articles". Measured and left
+off by default (``TrainConfig.lookalikes``): the model trained with them was worse on the held-out
+articles, both at picking the answer sentence and at telling unanswerable questions apart.
 
 Every pair's text is ``reader_text(sentence, article title)``: what the reader sees at query
 time.
@@ -14,6 +21,8 @@ time.
 from __future__ import annotations
 
 import json
+import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +72,7 @@ class Pair:
     label: float
     article: str
     qid: str
-    kind: str  # "answer" | "paragraph" | "unanswerable" | "retrieved"
+    kind: str  # "answer" | "paragraph" | "unanswerable" | "retrieved" | "lookalike"
 
 
 def load_squad(path: str | Path) -> list[SquadParagraph]:
@@ -102,11 +111,14 @@ def build_pairs(
     *,
     encode: Callable[[list[str]], np.ndarray] | None = None,
     retrieved_negatives: int = 2,
+    lookalikes: int = 0,
+    seed: int = 0,
 ) -> list[Pair]:
     """Pairs for every question of ``paragraphs`` (see the module docstring).
 
     ``encode`` (texts -> unit vectors) enables the bi-encoder-ranked negatives from the other
-    paragraphs of the same article.
+    paragraphs of the same article; ``lookalikes`` the look-alike questions (at most that many per
+    answerable question that has a name or number to swap, chosen with ``seed``).
     """
     pairs: list[Pair] = []
     texts = {id(p): candidate_texts(p) for p in paragraphs}
@@ -121,7 +133,84 @@ def build_pairs(
                 pairs.append(Pair(q.question, text, label, para.article, q.qid, kind))
     if encode is not None and retrieved_negatives > 0:
         pairs += _retrieved_negatives(paragraphs, texts, encode, retrieved_negatives)
+    if lookalikes > 0:
+        pairs += lookalike_pairs(paragraphs, random.Random(seed), lookalikes)
     return pairs
+
+
+_NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][\w'-]*[a-z][\w'-]*|\d[\d,.]*\d|\d)\b")
+# A capitalised word inside a sentence (after a lower-case word or a comma) is a name; one that
+# opens a sentence ("Clearly", "One") may not be.
+_INNER_NAME = re.compile(r"(?<=[a-z,] )[A-Z][\w'-]*[a-z][\w'-]*\b")
+_NUMBER = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b")
+
+
+def _names_and_numbers(text: str) -> set[str]:
+    return set(_NAME_OR_NUMBER.findall(text))
+
+
+def _swap_pool(text: str) -> set[str]:
+    return set(_INNER_NAME.findall(text)) | set(_NUMBER.findall(text))
+
+
+def _kind(token: str) -> str:
+    if not token[0].isdigit():
+        return "name"
+    return "year" if re.fullmatch(r"1[0-9]{3}|20[0-9]{2}", token) else "number"
+
+
+def lookalike_question(
+    question: str, sentence: str, pool: Sequence[str], rng: random.Random
+) -> str | None:
+    """``question`` with one name or number that ``sentence`` holds replaced by one of ``pool``
+    of the same kind (name for name, number for number) that ``sentence`` does not hold; None
+    when there is nothing to swap. The question's first word is never swapped (a capitalised
+    question word is not a name)."""
+    first = question.split(maxsplit=1)[0] if question.split() else ""
+    in_sentence = _names_and_numbers(sentence)
+    swappable = sorted(t for t in _names_and_numbers(question) if t in in_sentence and t != first)
+    if not swappable:
+        return None
+    target = rng.choice(swappable)
+    options = sorted(
+        t
+        for t in set(pool)
+        if _kind(t) == _kind(target)
+        and t not in sentence
+        and t not in question
+        and t.lower() not in sentence.lower()
+    )
+    if not options:
+        return None
+    return re.sub(rf"\b{re.escape(target)}\b", rng.choice(options), question, count=1)
+
+
+def lookalike_pairs(
+    paragraphs: Sequence[SquadParagraph], rng: random.Random, per_question: int = 2
+) -> list[Pair]:
+    """Up to ``per_question`` look-alike negatives per answerable question that has a name or
+    number to swap, the replacement drawn from the names and numbers used inside the sentences
+    of the same article (module docstring)."""
+    pools: dict[str, list[str]] = {}
+    for para in paragraphs:
+        pools.setdefault(para.article, []).extend(sorted(_swap_pool(para.context)))
+    out: list[Pair] = []
+    for para in paragraphs:
+        pool = pools[para.article]
+        for q in para.questions:
+            gold = para.answer_sentence(q)
+            if gold is None:
+                continue
+            sentence = para.sentence(gold)
+            made: set[str] = set()
+            for _ in range(per_question):
+                changed = lookalike_question(q.question, sentence, pool, rng)
+                if changed is None or changed in made:
+                    continue
+                made.add(changed)
+                text = reader_text(sentence, para.article)
+                out.append(Pair(changed, text, 0.0, para.article, q.qid, "lookalike"))
+    return out
 
 
 def _retrieved_negatives(

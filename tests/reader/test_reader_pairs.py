@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qa_bot.reader.pairs import build_pairs, load_squad
+from qa_bot.reader.pairs import build_pairs, load_squad, lookalike_question
 
 pytestmark = pytest.mark.unit
 
@@ -86,3 +87,45 @@ def test_retrieved_negatives_never_hold_the_answer(tmp_path: Path) -> None:
         assert p.label == 0.0
         if p.qid == "q1":
             assert "Rollo" not in p.text.split(" [SEP] ")[0]
+
+
+def test_a_lookalike_swaps_a_name_or_number_the_answer_sentence_holds() -> None:
+    sentence = "Rollo agreed a treaty with the king in 1066."
+    pool = ["Rollo", "Normandy", "1066", "1087", "3"]
+    question = "Which treaty did Rollo agree in 1066?"
+    seen = {lookalike_question(question, sentence, pool, random.Random(s)) for s in range(20)}
+    # a name for a name, a year for a year; never the count "3", never the same question
+    assert seen == {
+        "Which treaty did Normandy agree in 1066?",
+        "Which treaty did Rollo agree in 1087?",
+    }
+
+
+def test_no_lookalike_without_a_shared_name_or_number() -> None:
+    rng = random.Random(0)
+    sentence = "Their leader was Rollo."
+    # "Normans" is not in the sentence; the question word "Who" is never a name to swap
+    assert lookalike_question("Who led the Normans?", sentence, ["Vikings"], rng) is None
+    assert lookalike_question("Who was Rollo?", sentence, ["911"], rng) is None
+
+
+def test_lookalike_pairs_are_negatives_of_the_answer_sentence(tmp_path: Path) -> None:
+    path = squad_file(tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    para = data["data"][0]["paragraphs"][1]
+    para["qas"] = [
+        {
+            "id": "q3",
+            "question": "In what year did Rollo agree a treaty?",
+            "answers": [{"text": "911", "answer_start": OTHER.index("911")}],
+            "is_impossible": False,
+        }
+    ]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    plain = build_pairs(load_squad(path))
+    pairs = build_pairs(load_squad(path), lookalikes=2, seed=1)
+    added = pairs[len(plain) :]
+    assert added and all(p.kind == "lookalike" and p.label == 0.0 for p in added)
+    assert {p.text for p in added} == {"Rollo agreed a treaty in 911. [SEP] Normans"}
+    assert all("Rollo" not in p.question for p in added)  # swapped for a name of the article
+    assert len({p.question for p in added}) == len(added) <= 2
