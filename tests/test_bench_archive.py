@@ -48,13 +48,6 @@ def test_the_ingest_takes_every_article_cleaned_and_the_seeds_unchanged(tmp_path
         assert docs[hidden].metadata == seeds[original].metadata
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 benchmark finding, left alone: in a web export whose first line is the "
-    "outlet's masthead ('The Baltic Courier') above a headline printed twice and a "
-    "'Name, Outlet' byline, the masthead becomes the title, the headline is dropped and the "
-    "byline gives no author",
-)
 def test_a_masthead_above_a_doubled_headline_is_not_the_title(tmp_path: Path) -> None:
     info = generate_archive(tmp_path / "archive", 40)
     docs = {d.doc_id: d for d in load_corpus(info.root).documents}

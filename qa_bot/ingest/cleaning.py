@@ -409,6 +409,46 @@ def _is_bio(text: str, max_words: int) -> bool:
     return len(text.split()) <= max_words and _BIO_RE.match(text) is not None
 
 
+def _doubled_headline(paragraphs: list[str]) -> int | None:
+    """Where a headline printed twice among the lines above the body first appears."""
+    top: list[int] = []
+    for i, p in enumerate(paragraphs):
+        if _body_like(p):
+            break
+        top.append(i)
+    keys = [_key(paragraphs[i]) for i in top]
+    for i in top:
+        if len(paragraphs[i].split()) >= 3 and keys.count(_key(paragraphs[i])) > 1:
+            return i if _headline_like(paragraphs[i]) else None
+    return None
+
+
+def _masthead_pass(paragraphs: list[str], found: dict[str, str]) -> tuple[str | None, list[str]]:
+    """A headline printed twice under a few short lines unlike it (the site's masthead, "The
+    Baltic Courier"): the headline is the title, the lines above it go, and a "Name, <masthead>"
+    byline gives the author and the outlet."""
+    at = _doubled_headline(paragraphs)
+    if not at:
+        return None, paragraphs
+    headline = paragraphs[at]
+    mastheads = {
+        _key(p): p
+        for p in paragraphs[:at]
+        if _headline_like(p) and len(p.split()) <= 6 and not _similar(p, headline)
+    }
+    if len(mastheads) != at:  # a longer line or another version of the headline: not a masthead
+        return None, paragraphs
+    rest = paragraphs[at:]
+    for i, p in enumerate(rest[:4]):
+        name, sep, outlet = p.rpartition(", ")
+        if sep and _key(outlet) in mastheads and re.fullmatch(_NAME, name):
+            found.setdefault("author", name)
+            found.setdefault("outlet", mastheads[_key(outlet)])
+            del rest[i]
+            break
+    return headline, rest
+
+
 def _paragraph_pass(paragraphs: list[str], title: str | None) -> tuple[str, list[str]]:
     """One pass of the document-level rules; returns (title, paragraphs)."""
     if title is None:
@@ -588,6 +628,9 @@ def _headline_above_body(paragraphs: list[str], classes: list[str]) -> str:
         if cls == "short" and _headline_like(text) and len(text.split()) >= 3:
             top.append(text)
     # Repeated, or repeated inside another line ("Thread: <headline>" above "<headline>").
+    exact = [t for t in top if [_key(u) for u in top].count(_key(t)) > 1]
+    if exact:
+        return exact[0]
     repeated = [t for t in top if sum(_key(t) in _key(u) for u in top) > 1]
     if repeated:
         return min(repeated, key=len)
@@ -615,6 +658,9 @@ def clean_with_metadata(
     found: dict[str, str] = {}
     text = normalise_text(raw)
     given = None if title is None else " ".join(normalise_text(title).split())
+    if given is None:
+        given, paragraphs = _masthead_pass(_line_pass(text, found), found)
+        text = "\n\n".join(paragraphs)
     if classify:
         given, paragraphs = _classify_pass(_line_pass(text, found), given)
         text = "\n\n".join(paragraphs)

@@ -53,3 +53,24 @@ def test_front_matter_and_sidecar_win_over_the_text(tmp_path: Path) -> None:
 )
 def test_parse_date(text: str, expected: str) -> None:
     assert parse_date(text) == expected
+
+
+def test_a_masthead_above_a_doubled_headline_is_the_outlet(tmp_path: Path) -> None:
+    """A web export whose first line is the site's name above a headline printed twice and a
+    "Name, Outlet" byline (found on 177 of 975 articles of the benchmark archive): the headline
+    is the title, the site the outlet, the byline the author; none of them is body text."""
+    page = tmp_path / "page.txt"
+    page.write_text(
+        "The Baltic Courier\n\nPort strike halts grain exports\n\nPort strike halts grain exports"
+        "\n\nMarta Kalnina, The Baltic Courier\n\nPublished May 3, 2025\n\nDock workers in Riga "
+        "walked out on Friday over pay, and grain ships waited outside the harbour for a second "
+        "day. The union said talks would resume on Monday.\n",
+        encoding="utf-8",
+    )
+    doc = load_document(page, root=tmp_path)
+    assert doc.title == "Port strike halts grain exports"
+    assert doc.metadata["outlet"] == "The Baltic Courier"
+    assert doc.metadata["author"] == "Marta Kalnina"
+    assert doc.metadata["date"] == "2025-05-03"
+    assert doc.text.startswith("Dock workers in Riga")
+    assert "Courier" not in doc.text and "Port strike" not in doc.text
