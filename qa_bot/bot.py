@@ -275,7 +275,7 @@ class QABot:
         if self.reader is None:
             return state.retriever.search_vector(query, vector, k), None
         pool = max(k, self.reader_settings.passages)
-        hits = state.retriever.search_vector(query, vector, pool)
+        hits = state.retriever.search_vector(query, vector, pool, keyword_best=True)
         hits, read = read_hits(
             query, vector, hits, state.retriever, self.reader, self.answer_settings,
             self.reader_settings,

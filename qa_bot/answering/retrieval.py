@@ -141,8 +141,17 @@ class Retriever:
         """The ``k`` best passages for ``query``, best first, each at most once."""
         return self.search_vector(query, self.embed(query), k)
 
-    def search_vector(self, query: str, query_vector: np.ndarray, k: int = 5) -> list[Hit]:
-        """Like ``search`` with the query already embedded."""
+    def search_vector(
+        self, query: str, query_vector: np.ndarray, k: int = 5, *, keyword_best: bool = False
+    ) -> list[Hit]:
+        """Like ``search`` with the query already embedded.
+
+        ``keyword_best``: the passage with the best keyword (BM25) score is among the ``k``
+        (in the last place when fusion left it out). The reader asks for this: in a large
+        archive, the one passage naming a rare name of the question ("Suslov") can lose the
+        fused ranking to many passages on the question's general subject, and a passage the
+        reader does not read cannot be quoted.
+        """
         n = len(self.store.passages)
         if k <= 0 or n == 0:
             return []
@@ -180,6 +189,10 @@ class Retriever:
         components.update(self._sentence_components(ids, query_vector))
         fused = self._fuse(components)
         order = self.mmr(ids, fused, min(k, len(ids)))
+        if keyword_best and bm25_best.max(initial=0.0) > 0:
+            best = int(np.flatnonzero(ids == int(np.argmax(bm25_best)))[0])
+            if best not in order:
+                order = [*order[:-1], best]
         return [
             Hit(
                 passage=self.store.passages[int(ids[j])],

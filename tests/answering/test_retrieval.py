@@ -133,3 +133,25 @@ def test_mmr_pushes_near_copies_down_but_not_related_passages(tmp_path: Path) ->
         settings=every_copy,
     )  # fmt: skip
     assert [h.passage.doc_id for h in bot.retrieve(query, k=3)] == plain
+
+
+def test_keyword_best_passage_is_kept_for_the_reader(small_corpus: Path, tmp_path: Path) -> None:
+    """A passage that alone holds a rare word of the question but loses the fused ranking is
+    still among the passages the reader reads (``keyword_best``), in the last place."""
+    bot = QABot.from_corpus(
+        small_corpus,
+        tmp_path / "i",
+        embedder=HashEmbedder(512),
+        retrieval=RetrievalSettings(bm25_weight=0.01),
+    )
+    retriever = bot._state.retriever
+    # The question's meaning points at the bees article; only its word "grandmasters" is chess.
+    bees = next(p for p in bot.passages if p.doc_id == "bees.txt")
+    vector = retriever.store.passage_vectors[retriever.position(bees.passage_id)]
+    query = "grandmasters"
+    plain = retriever.search_vector(query, vector, 2)
+    kept = retriever.search_vector(query, vector, 2, keyword_best=True)
+    assert plain[0].passage.doc_id == "bees.txt"
+    assert "chess.txt" not in [h.passage.doc_id for h in plain]
+    assert [h.passage.doc_id for h in kept] == [plain[0].passage.doc_id, "chess.txt"]
+    assert [h.rank for h in kept] == [1, 2]
