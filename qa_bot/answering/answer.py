@@ -103,8 +103,8 @@ def score_sentences(
     out: list[Candidate] = []
     for hit in hits[: settings.hits_considered]:
         position = retriever.position(hit.passage.passage_id)
-        cosines = retriever.sentence_scores(position, query_vector)
         vectors = retriever.sentence_vectors(position)
+        cosines = retriever.sentence_scores(position, query_vector, vectors)
         texts = hit.passage.sentence_texts()
         terms = bm25_tokens([canonical(t) for t in texts]) if texts else []
         for j, text in enumerate(texts):

@@ -4,6 +4,10 @@ Candidates come from three searches (passage vectors and sentence vectors in the
 store, :mod:`qa_bot.index.ann`, and BM25); each candidate
 then gets all three component scores exactly, so a ``Hit`` can explain why it came up.
 
+Vectors are fetched by row for the candidates only (``IndexStore.fetch``: memory-mapped files
+for FAISS, Milvus for a Milvus-backed index), one fetch per collection and query; nothing here
+needs every vector in memory.
+
 Thread-safety: a ``Retriever`` holds only read-only arrays; ``search`` may run in many threads.
 """
 
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa_bot.answering.abbreviations import expand
-from qa_bot.index.ann.base import PASSAGES, SENTENCES
+from qa_bot.index.ann.base import PASSAGES, SENTENCES, TITLES, WINDOWS
 from qa_bot.index.store import bm25_tokens
 from qa_bot.models import Hit
 
@@ -125,16 +129,20 @@ class Retriever:
 
     def sentence_vectors(self, passage_index: int) -> np.ndarray:
         """The vectors of a passage's sentences, in sentence order."""
-        return self.store.sentence_vectors[self._rows(passage_index)]
+        rows = self._rows(passage_index)
+        return self.store.fetch(SENTENCES, np.arange(rows.start, rows.stop, dtype=np.int64))
 
     def embed(self, query: str) -> np.ndarray:
         """The query's vector."""
         vector: np.ndarray = self.embedder.encode([query])[0]
         return vector
 
-    def sentence_scores(self, passage_index: int, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine of the query with each sentence of a passage, in sentence order."""
-        block = self.sentence_vectors(passage_index)
+    def sentence_scores(
+        self, passage_index: int, query_vector: np.ndarray, block: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Cosine of the query with each sentence of a passage, in sentence order (``block``:
+        the passage's ``sentence_vectors`` when the caller has fetched them already)."""
+        block = self.sentence_vectors(passage_index) if block is None else block
         return block @ query_vector if len(block) else np.zeros(0, dtype=np.float32)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
@@ -181,14 +189,15 @@ class Retriever:
         ids = np.fromiter(candidates, dtype=np.int64)
         if len(ids) == 0:
             return []
+        passage_vectors = self.store.fetch(PASSAGES, ids)
         components = {
-            "dense": self.store.passage_vectors[ids] @ query_vector,
-            "title": self.store.title_vectors[self._doc_rows[ids]] @ query_vector,
+            "dense": passage_vectors @ query_vector,
+            "title": self.store.fetch(TITLES, self._doc_rows[ids]) @ query_vector,
             "bm25": bm25_best[ids] / max(float(bm25_best.max(initial=0.0)), 1e-9),
         }
         components.update(self._sentence_components(ids, query_vector))
         fused = self._fuse(components)
-        order = self.mmr(ids, fused, min(k, len(ids)))
+        order = self.mmr(ids, fused, min(k, len(ids)), passage_vectors)
         if keyword_best and bm25_best.max(initial=0.0) > 0:
             best = int(np.flatnonzero(ids == int(np.argmax(bm25_best)))[0])
             if best not in order:
@@ -215,13 +224,18 @@ class Retriever:
             name: np.full(len(ids), -1.0, dtype=np.float32)
             for name in ("sentence", "sentence_pair", "window", "window_pair")
         }
-        for j, i in enumerate(ids):
-            rows = self._rows(int(i))
-            for name, vectors in (
-                ("sentence", self.store.sentence_vectors),
-                ("window", self.store.window_vectors),
-            ):
-                scores = np.sort(vectors[rows] @ query_vector)
+        spans = [self._rows(int(i)) for i in ids]
+        # Every candidate's sentence rows, fetched at once; its block starts at starts[j].
+        rows = np.concatenate(
+            [np.arange(r.start, r.stop, dtype=np.int64) for r in spans] or [np.zeros(0, np.int64)]
+        )
+        starts = np.concatenate([[0], np.cumsum([r.stop - r.start for r in spans])])
+        fetched = {"sentence": self.store.fetch(SENTENCES, rows)}
+        fetched["window"] = self.store.fetch(WINDOWS, rows)
+        for j, r in enumerate(spans):
+            for name, vectors in fetched.items():
+                block = vectors[int(starts[j]) : int(starts[j]) + (r.stop - r.start)]
+                scores = np.sort(block @ query_vector)
                 if len(scores):
                     out[name][j] = scores[-1]
                     out[f"{name}_pair"][j] = scores[-2:].mean()
@@ -260,7 +274,9 @@ class Retriever:
                 fused += weight / (s.rrf_k + ranks)
         return fused
 
-    def mmr(self, ids: np.ndarray, fused: np.ndarray, k: int) -> list[int]:
+    def mmr(
+        self, ids: np.ndarray, fused: np.ndarray, k: int, vectors: np.ndarray | None = None
+    ) -> list[int]:
         """Maximal marginal relevance against near-copies.
 
         A passage whose cosine with one already picked is at least ``mmr_similarity`` (the same
@@ -269,13 +285,16 @@ class Retriever:
         full MMR (every similarity counted) moved the passage with the evidence down for 5 of 37
         held-out questions (hit@5 0.95 -> 0.89) while the seed corpus has no near-copies at all
         (the closest two passages have cosine 0.84).
+
+        ``vectors``: the passage vectors of ``ids`` when the caller has fetched them already.
         """
         lam = self.settings.mmr_lambda
         threshold = self.settings.mmr_similarity
         order = list(np.argsort(-fused, kind="stable"))
         if lam >= 1.0:
             return [int(j) for j in order[:k]]
-        vectors = self.store.passage_vectors[ids]
+        if vectors is None:
+            vectors = self.store.fetch(PASSAGES, ids)
         chosen: list[int] = []
         max_sim = np.full(len(ids), -np.inf, dtype=np.float32)
         remaining = set(order)

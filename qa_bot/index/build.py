@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from qa_bot.errors import CorpusMismatchError, IndexCorruptError, QABotError, VectorStoreError
-from qa_bot.index.ann.base import PASSAGES, SENTENCES, WINDOWS
+from qa_bot.index.ann.base import PASSAGES, SENTENCES, TITLES, WINDOWS
 from qa_bot.index.ann.factory import check_store, create_store, prune_stores, unchecked_paths
 from qa_bot.index.bundled_model import BUNDLED_MODEL_ID, bundled_model_path
 from qa_bot.index.checksums import sha256_file
@@ -36,6 +36,7 @@ from qa_bot.index.store import (
     CURRENT,
     FORMAT_VERSION,
     MANIFEST,
+    VECTOR_FILES,
     IndexStore,
     bm25_tokens,
     current_version,
@@ -283,10 +284,22 @@ def _previous_vectors(
         store = load_index(index_dir, embedder, verify_model=False)
     except QABotError:
         return {}, {}
-    store.close()  # only the arrays are reused, not the vector store
-    if store.model_id != embedder.model_id:
+    try:
+        if store.model_id != embedder.model_id:
+            return {}, {}
+        # Whole matrices: memory-mapped files, or (Milvus) fetched from the store; a build holds
+        # every vector of the new version in memory anyway.
+        return _vectors_by_key(store)
+    except (VectorStoreError, KeyError, OSError, ValueError):  # unreadable: embed them again
         return {}, {}
-    by_passage = {p.passage_id: store.passage_vectors[i] for i, p in enumerate(store.passages)}
+    finally:
+        store.close()
+
+
+def _vectors_by_key(store: IndexStore) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    passage_vectors = store.passage_vectors
+    by_passage = {p.passage_id: passage_vectors[i] for i, p in enumerate(store.passages)}
+    sentence_vectors, window_vectors = store.sentence_vectors, store.window_vectors
     by_text: dict[str, np.ndarray] = {}
     texts: dict[int, tuple[list[str], list[str]]] = {}  # per passage, computed once
     for row, (p_idx, s_idx) in enumerate(store.sentence_rows):
@@ -294,8 +307,8 @@ def _previous_vectors(
             passage = store.passages[int(p_idx)]
             texts[int(p_idx)] = (passage.sentence_texts(), passage.sentence_windows())
         sentences, windows = texts[int(p_idx)]
-        by_text[_text_key(sentences[int(s_idx)])] = store.sentence_vectors[row]
-        by_text[_text_key(windows[int(s_idx)])] = store.window_vectors[row]
+        by_text[_text_key(sentences[int(s_idx)])] = sentence_vectors[row]
+        by_text[_text_key(windows[int(s_idx)])] = window_vectors[row]
     for info, vector in zip(store.documents.values(), store.title_vectors, strict=True):
         by_text[_text_key(info.title)] = vector
     return by_passage, by_text
@@ -577,20 +590,21 @@ def _write_version(
         ],
     )
     _write_json(tmp / "passages.json", [_passage_json(p) for p in built.passages])
-    np.save(tmp / "passage_vectors.npy", built.passage_vectors, allow_pickle=False)
-    np.save(tmp / "sentence_vectors.npy", built.sentence_vectors, allow_pickle=False)
-    np.save(tmp / "window_vectors.npy", built.window_vectors, allow_pickle=False)
     np.save(tmp / "sentences.npy", built.sentence_rows, allow_pickle=False)
-    np.save(tmp / "title_vectors.npy", built.title_vectors, allow_pickle=False)
-    # The vector store's collections (FAISS: passages.faiss, sentences.faiss in the folder).
+    # The vector store's collections (FAISS: passages.faiss, sentences.faiss in the folder);
+    # the vectors it does not return by row go into .npy files (memory-mapped when loaded).
     vectors = {
         PASSAGES: built.passage_vectors,
         SENTENCES: built.sentence_vectors,
         WINDOWS: built.window_vectors,
+        TITLES: built.title_vectors,
     }
     with create_store(settings, tmp, name, index_dir) as store:
         for collection in store.collections:
             store.add(collection, vectors[collection])
+        if not store.holds_vectors:
+            for collection, file in VECTOR_FILES.items():
+                np.save(tmp / file, vectors[collection], allow_pickle=False)
         vector_store = store.save(tmp)
     unchecked = unchecked_paths(vector_store)
     # BM25 over sentences, not passages: evidence lives in sentences, and a passage's keyword

@@ -5,11 +5,17 @@ Layout of an index folder::
     embeddings/
       CURRENT            name of the live version folder (replaced atomically)
       v-<stamp>/         one complete build: manifest.json, documents.json, passages.json,
-                         passage_vectors.npy, sentence_vectors.npy, window_vectors.npy,
-                         sentences.npy, title_vectors.npy, bm25/ (bm25s index over the
-                         sentences), and the vector store's files: passages.faiss and
-                         sentences.faiss (FAISS, the default) or, for Milvus without a URI,
-                         vectors.db (a Milvus Lite file; see qa_bot.index.ann)
+                         sentences.npy, bm25/ (bm25s index over the sentences), and the
+                         vectors: for FAISS (the default) passage_vectors.npy,
+                         sentence_vectors.npy, window_vectors.npy, title_vectors.npy,
+                         passages.faiss and sentences.faiss; for Milvus nothing (the vectors
+                         are all in Milvus) or, without a URI, vectors.db (a Milvus Lite
+                         file; see qa_bot.index.ann)
+
+What stays in memory: the texts (documents, passages), BM25 and, for FAISS, the two FAISS
+indexes that are searched. The ``.npy`` vector files are memory-mapped, so only the pages of
+the rows a query scores become resident (and the OS can drop them again); a Milvus-backed index
+fetches those rows from Milvus instead (``IndexStore.fetch``).
 
 Building, writing and switching versions is in :mod:`qa_bot.index.build`, which imports this
 module (never the other way). Nothing is pickled. Loading checks the format version,
@@ -22,7 +28,7 @@ Thread-safety: a loaded ``IndexStore`` is read-only and safe to share between th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -36,7 +42,7 @@ from qa_bot.errors import (
     IndexVersionError,
     ModelMismatchError,
 )
-from qa_bot.index.ann.base import PASSAGES, SENTENCES, WINDOWS, VectorStore
+from qa_bot.index.ann.base import PASSAGES, SENTENCES, TITLES, WINDOWS, VectorStore
 from qa_bot.index.ann.factory import open_store
 from qa_bot.index.checksums import sha256_file
 from qa_bot.index.embedding import Embedder, fingerprint
@@ -48,6 +54,13 @@ FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 FINGERPRINT_TOLERANCE = 1e-3
+# The vector file of each collection (a store that ``holds_vectors`` writes none of them).
+VECTOR_FILES = {
+    PASSAGES: "passage_vectors.npy",
+    SENTENCES: "sentence_vectors.npy",
+    WINDOWS: "window_vectors.npy",
+    TITLES: "title_vectors.npy",
+}
 
 
 @dataclass(frozen=True)
@@ -125,22 +138,58 @@ def assemble_article(doc_id: str, title: str, passages: Iterable[Passage]) -> Ar
 
 @dataclass(frozen=True)
 class IndexStore:
-    """A loaded, verified index. Read-only."""
+    """A loaded, verified index. Read-only.
+
+    Vectors are read by row with ``fetch``: from ``arrays`` (the version's ``.npy`` files,
+    memory-mapped read-only) or, for the collections without a file, from the vector store
+    (Milvus). Row i of ``passages`` is passage row i; row i of ``titles`` is the title of the
+    i-th document of ``documents``; row i of ``sentences`` and ``windows`` is sentence
+    ``sentence_rows[i, 1]`` of passage ``sentence_rows[i, 0]`` (the window: that sentence with
+    its neighbours).
+    """
 
     path: Path
     manifest: dict[str, Any]
     documents: dict[str, DocumentInfo]
     passages: tuple[Passage, ...]
-    passage_vectors: np.ndarray
-    sentence_vectors: np.ndarray
-    # Row i of window_vectors is the window (previous, sentence, next) of sentence row i.
-    window_vectors: np.ndarray
-    title_vectors: np.ndarray  # row i is the title of the i-th document of ``documents``
-    # Row i of sentence_vectors is sentence sentence_rows[i, 1] of passage sentence_rows[i, 0].
-    sentence_rows: np.ndarray
-    # The passage and sentence vectors (and for Milvus the windows) where they are searched.
+    # The vector files of the version by collection (PASSAGES, ...), memory-mapped.
+    arrays: Mapping[str, np.ndarray]
+    sentence_rows: np.ndarray  # memory-mapped too (sentences.npy)
+    # The passage and sentence vectors (and for Milvus every vector) where they are searched.
     vectors: VectorStore
     bm25: Any
+
+    def fetch(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """The vectors of rows ``ids`` of collection ``name`` (PASSAGES, SENTENCES, WINDOWS,
+        TITLES) in the order of ``ids``: a float32 matrix in memory, whatever holds them."""
+        array = self.arrays.get(name)
+        if array is None:
+            return self.vectors.fetch(name, ids)
+        return np.asarray(array[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+
+    def matrix(self, name: str) -> np.ndarray:
+        """All vectors of a collection: the memory-mapped file, or (Milvus) every row fetched
+        into memory. For an incremental build's reuse and for tests, not for queries."""
+        array = self.arrays.get(name)
+        if array is not None:
+            return array
+        return self.vectors.fetch(name, np.arange(self.vectors.count(name), dtype=np.int64))
+
+    @property
+    def passage_vectors(self) -> np.ndarray:
+        return self.matrix(PASSAGES)
+
+    @property
+    def sentence_vectors(self) -> np.ndarray:
+        return self.matrix(SENTENCES)
+
+    @property
+    def window_vectors(self) -> np.ndarray:
+        return self.matrix(WINDOWS)
+
+    @property
+    def title_vectors(self) -> np.ndarray:
+        return self.matrix(TITLES)
 
     @property
     def model_id(self) -> str:
@@ -293,37 +342,46 @@ def load_index(
             )
             for p in json.loads((version / "passages.json").read_text(encoding="utf-8"))
         )
-        passage_vectors = np.load(version / "passage_vectors.npy", allow_pickle=False)
-        sentence_vectors = np.load(version / "sentence_vectors.npy", allow_pickle=False)
-        window_vectors = np.load(version / "window_vectors.npy", allow_pickle=False)
-        title_vectors = np.load(version / "title_vectors.npy", allow_pickle=False)
-        sentence_rows = np.load(version / "sentences.npy", allow_pickle=False)
+        sentence_rows = _mmap(version / "sentences.npy")
         bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False, allow_pickle=False)
         vectors = open_store(version, manifest.get("vector_store"))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexCorruptError(f"cannot read index {version}: {exc}") from exc
     try:
-        _check_counts(version, manifest, documents, passages, vectors, bm25, {
-            "passage vectors": passage_vectors, "sentence vectors": sentence_vectors,
-            "window vectors": window_vectors, "sentence rows": sentence_rows,
-            "title vectors": title_vectors,
-        })  # fmt: skip
+        arrays = _vector_arrays(version, manifest, vectors)
+        _check_counts(version, manifest, documents, passages, vectors, bm25, arrays, sentence_rows)
     except BaseException:
         vectors.close()
         raise
-    return IndexStore(
-        version,
-        manifest,
-        documents,
-        passages,
-        passage_vectors,
-        sentence_vectors,
-        window_vectors,
-        title_vectors,
-        sentence_rows,
-        vectors,
-        bm25,
-    )
+    return IndexStore(version, manifest, documents, passages, arrays, sentence_rows, vectors, bm25)
+
+
+def _mmap(path: Path) -> np.ndarray:
+    """A ``.npy`` file memory-mapped read-only (an empty one read: there is nothing to map)."""
+    array: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
+    if array.size == 0:
+        array = np.load(path, allow_pickle=False)
+    return array
+
+
+def _vector_arrays(
+    version: Path, manifest: dict[str, Any], vectors: VectorStore
+) -> dict[str, np.ndarray]:
+    """The memory-mapped vector file of each collection the vector store does not return.
+
+    Raises:
+        IndexCorruptError: a collection is neither in a file nor in the store, or unreadable.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    for name, file in VECTOR_FILES.items():
+        if file in manifest["files"]:  # FAISS, or Milvus indexes built before titles moved
+            try:
+                arrays[name] = _mmap(version / file)
+            except (OSError, ValueError) as exc:
+                raise IndexCorruptError(f"cannot read index {version}: {exc}") from exc
+        elif not (vectors.holds_vectors and vectors.holds(name)):
+            raise IndexCorruptError(f"index {version} has no {name} vectors (no {file})")
+    return arrays
 
 
 def _check_counts(
@@ -334,41 +392,46 @@ def _check_counts(
     vectors: VectorStore,
     bm25: Any,
     arrays: dict[str, np.ndarray],
+    sentence_rows: np.ndarray,
 ) -> None:
     """Every count of a loaded index against the manifest's.
 
     Raises:
         IndexCorruptError: a count differs, or the passage vectors have another dimension.
     """
-    passage_vectors = arrays["passage vectors"]
     counts = manifest["counts"]
     dim = manifest["model"].get("dimension")
     if any(not isinstance(counts.get(k), int) for k in ("documents", "passages", "sentences")):
         raise IndexCorruptError(f"the manifest of {version} has bad counts: {counts}")
+    expected = {
+        PASSAGES: counts["passages"],
+        SENTENCES: counts["sentences"],
+        WINDOWS: counts["sentences"],
+        TITLES: counts["documents"],
+    }
+    singular = {PASSAGES: "passage", SENTENCES: "sentence", WINDOWS: "window", TITLES: "title"}
     problems = [
         (len(documents), counts["documents"], "documents"),
         (len(passages), counts["passages"], "passages"),
-        (passage_vectors.shape[0], counts["passages"], "passage vectors"),
-        (vectors.count(PASSAGES), counts["passages"], "passage index entries"),
-        (arrays["sentence vectors"].shape[0], counts["sentences"], "sentence vectors"),
-        (arrays["window vectors"].shape[0], counts["sentences"], "window vectors"),
-        (arrays["sentence rows"].shape[0], counts["sentences"], "sentence rows"),
-        (arrays["title vectors"].shape[0], counts["documents"], "title vectors"),
-        (vectors.count(SENTENCES), counts["sentences"], "sentence index entries"),
+        *((array.shape[0], expected[n], f"{singular[n]} vectors") for n, array in arrays.items()),
         *(
-            [(vectors.count(WINDOWS), counts["sentences"], "window index entries")]
-            if WINDOWS in vectors.collections
-            else []
+            (vectors.count(n), expected[n], f"{singular[n]} index entries")
+            for n in expected
+            if vectors.holds(n)
         ),
+        (sentence_rows.shape[0], counts["sentences"], "sentence rows"),
         (_bm25_size(bm25), counts["sentences"], "BM25 documents"),
         (sum(len(p.sentences) for p in passages), counts["sentences"], "passage sentences"),
     ]
-    for found, expected, what in problems:
-        if found != expected:
+    for found, wanted, what in problems:
+        if found != wanted:
             raise IndexCorruptError(
-                f"index {version} is inconsistent: {found} {what}, manifest says {expected}"
+                f"index {version} is inconsistent: {found} {what}, manifest says {wanted}"
             )
-    if passage_vectors.ndim != 2 or (len(passages) and passage_vectors.shape[1] != dim):
+    passage_vectors = arrays.get(PASSAGES)
+    if passage_vectors is not None and (
+        passage_vectors.ndim != 2 or (len(passages) and passage_vectors.shape[1] != dim)
+    ):
         raise IndexCorruptError(f"index {version}: passage vectors are not of dimension {dim}")
 
 

@@ -21,13 +21,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-# The collections an index can hold. Retrieval searches passages and sentences; windows are
-# scored for the candidates only (from window_vectors.npy), so only stores that keep every
-# vector server-side (Milvus) hold them.
+# The collections an index can hold. Retrieval searches passages and sentences; windows and
+# titles (row i: the headline of the i-th document) are only fetched by row for the candidates,
+# so only stores that keep every vector server-side (Milvus) hold them; the others' come from
+# the version folder's memory-mapped .npy files.
 PASSAGES = "passages"
 SENTENCES = "sentences"
 WINDOWS = "windows"
-COLLECTIONS = (PASSAGES, SENTENCES, WINDOWS)
+TITLES = "titles"
+COLLECTIONS = (PASSAGES, SENTENCES, WINDOWS, TITLES)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class VectorStore(ABC):
     backend: ClassVar[str]
     #: The collections this backend keeps of an index (the builder adds these).
     collections: ClassVar[tuple[str, ...]] = (PASSAGES, SENTENCES)
+    #: True when the store returns its vectors by row (``fetch``): an index of it then writes
+    #: no .npy file of those collections, and queries fetch just the rows they score.
+    holds_vectors: ClassVar[bool] = False
 
     @abstractmethod
     def add(self, name: str, vectors: np.ndarray) -> None:
@@ -73,6 +78,21 @@ class VectorStore(ABC):
     @abstractmethod
     def count(self, name: str) -> int:
         """The number of vectors in collection ``name`` (0 when it does not exist)."""
+
+    def holds(self, name: str) -> bool:
+        """True when this store (as built or opened) has collection ``name``."""
+        return name in self.collections
+
+    def fetch(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """The vectors of rows ``ids`` of collection ``name``, in the order of ``ids``
+        (repeats allowed): a float32 matrix ``len(ids)`` × dim. Only for stores that
+        ``holds_vectors``.
+
+        Raises:
+            NotImplementedError: the store does not return its vectors.
+            KeyError: a row or the collection does not exist.
+        """
+        raise NotImplementedError(f"the {self.backend} store does not return its vectors")
 
     @abstractmethod
     def memory(self) -> int:

@@ -21,16 +21,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
+from qa_bot.answering.answer import AnswerSettings
 from qa_bot.answering.retrieval import Retriever
+from qa_bot.bot import QABot
 from qa_bot.cli import cli
 from qa_bot.errors import IndexCorruptError, VectorStoreUnreachableError
-from qa_bot.index.ann.base import PASSAGES, SENTENCES, WINDOWS
+from qa_bot.index.ann.base import PASSAGES, SENTENCES, TITLES, WINDOWS
 from qa_bot.index.ann.dense.faiss import FaissStore
 from qa_bot.index.ann.dense.milvus import MilvusStore, collection_prefix, connect
 from qa_bot.index.ann.factory import open_store
 from qa_bot.index.build import build_index
 from qa_bot.index.settings import IndexSettings
-from qa_bot.index.store import current_version, load_index
+from qa_bot.index.store import VECTOR_FILES, current_version, load_index
 from qa_bot.models import Hit
 
 pytest.importorskip("pymilvus")
@@ -198,7 +200,7 @@ def test_incremental_rebuild_on_a_shared_milvus_switches_and_prunes(
     build_index(small_corpus, index_dir, hash_embedder, settings=settings)
     first = generation(current_version(index_dir))
     assert [c for c in _collections(uri) if c.startswith(first)] == [
-        f"{first}_{n}" for n in sorted((PASSAGES, SENTENCES, WINDOWS))
+        f"{first}_{n}" for n in sorted((PASSAGES, SENTENCES, TITLES, WINDOWS))
     ]
     # A killed build's collections (its version folder never went live).
     with MilvusStore.create(settings, tmp_path, "v-killed", index_dir) as killed:
@@ -348,3 +350,45 @@ def test_qa_bot_index_keeps_the_index_s_own_store(small_corpus: Path, tmp_path: 
         cli, ["index", *common, "--vector-store", "faiss", "--milvus-uri", "x.db"]
     )
     assert wrong.exit_code != 0 and "--milvus-uri needs --vector-store milvus" in wrong.output
+
+
+def test_a_milvus_index_answers_without_vector_files(
+    small_corpus: Path, tmp_path: Path, hash_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    """Milvus keeps every vector: the version writes no vector .npy file, a query fetches the
+    rows it scores from Milvus (bit for bit what FAISS's files hold), and the answers are the
+    FAISS index's."""
+    faiss_dir, milvus_dir = tmp_path / "faiss", tmp_path / "milvus"
+    build_index(small_corpus, faiss_dir, hash_embedder)
+    build_index(small_corpus, milvus_dir, hash_embedder, settings=_milvus())
+    version = current_version(milvus_dir)
+    assert version is not None
+    assert not [f for f in VECTOR_FILES.values() if (version / f).exists()]
+    assert (version / "sentences.npy").is_file()  # the row map (8 bytes a sentence) stays
+    faiss_store = load_index(faiss_dir, hash_embedder)
+    milvus_store = load_index(milvus_dir, hash_embedder)
+    try:
+        assert milvus_store.arrays == {}
+        counts = milvus_store.manifest["counts"]
+        sizes = {PASSAGES: counts["passages"], SENTENCES: counts["sentences"],
+                 WINDOWS: counts["sentences"], TITLES: counts["documents"]}  # fmt: skip
+        for name, size in sizes.items():
+            rows = np.array([size - 1, 0, size - 1], dtype=np.int64)  # any order, repeats
+            fetched = milvus_store.fetch(name, rows)
+            assert fetched.dtype == np.float32
+            np.testing.assert_array_equal(fetched, faiss_store.fetch(name, rows))
+            np.testing.assert_array_equal(milvus_store.matrix(name), faiss_store.matrix(name))
+        settings = AnswerSettings(abstain_below=0.3)
+        bots = [
+            QABot(s, hash_embedder, index_dir=d, answering=settings)
+            for s, d in ((faiss_store, faiss_dir), (milvus_store, milvus_dir))
+        ]
+        for query in QUERIES:
+            a = Retriever(faiss_store, hash_embedder).search(query, 5)
+            b = Retriever(milvus_store, hash_embedder).search(query, 5)
+            assert _ranked(a) == _ranked(b)
+            faiss_answer, milvus_answer = (bot.ask(query) for bot in bots)
+            assert milvus_answer.text == faiss_answer.text
+            assert milvus_answer.citations == faiss_answer.citations
+    finally:
+        milvus_store.close()

@@ -1,4 +1,4 @@
-"""The Milvus store: passage, sentence and window vectors in Milvus, through ``pymilvus``.
+"""The Milvus store: passage, sentence, window and title vectors in Milvus, through ``pymilvus``.
 
 The same client code talks to a Milvus server or cluster (``http://host:19530``) and to
 Milvus Lite (a local ``*.db`` path, served in this process by the ``milvus-lite`` package).
@@ -12,6 +12,12 @@ version, readers of the old version keep its collections, and the build after th
 the collections of the versions it removes (``prune``), leftovers of killed builds included.
 Without a URI (``IndexSettings.milvus_uri`` ``None``) the Milvus Lite file lives inside the
 version folder (``vectors.db``) and goes away with it.
+
+Milvus keeps every vector of the index: a Milvus-backed index writes no vector ``.npy`` file,
+and a query fetches by primary key (``fetch``) just the rows it scores (the sentences and
+windows of its candidate passages, their passage and title vectors), so qa_bot's own memory no
+longer grows with the archive. Indexes built before titles moved here have no ``titles``
+collection and keep their ``.npy`` files, which are then read (memory-mapped) instead.
 
 Search is exact by default (a ``FLAT`` index, metric ``IP`` on normalised vectors: the same
 scores as FAISS's ``IndexFlatIP``); ``ann="hnsw"`` builds Milvus's ``HNSW`` with the same M,
@@ -37,6 +43,7 @@ from qa_bot.errors import (
 from qa_bot.index.ann.base import (
     PASSAGES,
     SENTENCES,
+    TITLES,
     WINDOWS,
     Neighbours,
     VectorStore,
@@ -53,6 +60,8 @@ LOCAL_FILE = "vectors.db"
 CONNECT_TIMEOUT = 10.0
 # Rows sent per insert call (a gRPC message stays well under Milvus's 64 MB limit at 384-d).
 INSERT_BATCH = 5000
+# Rows asked for per fetch call (the same bound on the answer's size).
+FETCH_BATCH = 5000
 _ID, _VECTOR = "id", "vector"
 _INSTALL = "pip install 'qa_bot[milvus]'"
 
@@ -142,7 +151,8 @@ class MilvusStore(VectorStore):
     """Collections in Milvus (server or Lite). Build with ``create``, load with ``open``."""
 
     backend = "milvus"
-    collections = (PASSAGES, SENTENCES, WINDOWS)
+    collections = (PASSAGES, SENTENCES, WINDOWS, TITLES)
+    holds_vectors = True
 
     def __init__(
         self, client: Any, uri: str, names: dict[str, str], *, ann: str, ef_search: int, m: int
@@ -332,8 +342,33 @@ class MilvusStore(VectorStore):
             for hits in results
         ]
 
+    def holds(self, name: str) -> bool:
+        return name in self._names
+
+    def fetch(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """The vectors of rows ``ids`` by primary key, as stored (float32, bit for bit)."""
+        collection = self._names[name]
+        wanted = np.asarray(ids, dtype=np.int64).reshape(-1)
+        unique, inverse = np.unique(wanted, return_inverse=True)
+        found = np.empty((len(unique), self._dims.get(name, 0)), dtype=np.float32)
+        for first in range(0, len(unique), FETCH_BATCH):
+            batch = [int(i) for i in unique[first : first + FETCH_BATCH]]
+            rows = self._call(
+                lambda b=batch: self._client.get(collection, ids=b, output_fields=[_VECTOR]),
+                "fetch from",
+            )
+            by_id = {int(row[_ID]): row[_VECTOR] for row in rows}
+            missing = [i for i in batch if i not in by_id]
+            if missing:
+                raise KeyError(f"rows {missing[:5]} are not in the Milvus collection {collection}")
+            found[first : first + len(batch)] = np.asarray(
+                [by_id[i] for i in batch], dtype=np.float32
+            ).reshape(len(batch), -1)
+        return found[inverse.reshape(-1)]
+
     def save(self, folder: Path) -> dict[str, Any]:
-        for collection in self._names.values():
+        built = {name: c for name, c in self._names.items() if name in self._dims}
+        for collection in built.values():
             self._call(lambda c=collection: self._client.flush(c), "flush")
         local = self._uri == str(folder / LOCAL_FILE)
         return {
@@ -341,7 +376,7 @@ class MilvusStore(VectorStore):
             # A server or a file of the user's: the URI; a file inside the version: its name.
             "uri": None if local else self._uri,
             "local": LOCAL_FILE if local else None,
-            "collections": dict(self._names),
+            "collections": built,  # the ones added
             "index": self._ann.upper(),
             "metric": "IP",
             "m": self._m,
