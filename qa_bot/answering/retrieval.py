@@ -199,9 +199,13 @@ class Retriever:
         fused = self._fuse(components)
         order = self.mmr(ids, fused, min(k, len(ids)), passage_vectors)
         if keyword_best and bm25_best.max(initial=0.0) > 0:
-            best = int(np.flatnonzero(ids == int(np.argmax(bm25_best)))[0])
-            if best not in order:
-                order = [*order[:-1], best]
+            # Only a keyword match one article alone has (its overlapping passages tie): a
+            # question word that many articles share ("sanctions?") singles out none.
+            at_max = np.flatnonzero(components["bm25"] >= 1.0)
+            if len(set(self._doc_rows[ids[at_max]].tolist())) == 1:
+                best = int(at_max[0])
+                if best not in order:
+                    order = [*order[:-1], best]
         return [
             Hit(
                 passage=self.store.passages[int(ids[j])],
