@@ -54,13 +54,19 @@ def test_the_factory_picks_the_backend(tmp_path: Path) -> None:
     assert unchecked_paths({"backend": "milvus", "local": "vectors.db"}) == ("vectors.db",)
 
 
+def _default_index(small_corpus: Path, tmp_path: Path, embedder: object) -> tuple[Path, Path]:
+    """An index of the small corpus built with the defaults, and its live version folder."""
+    index_dir = tmp_path / "index"
+    build_index(small_corpus, index_dir, embedder)  # type: ignore[arg-type]
+    version = current_version(index_dir)
+    assert version is not None
+    return index_dir, version
+
+
 def test_a_default_index_records_faiss_and_keeps_its_files(
     small_corpus: Path, tmp_path: Path, hash_embedder
 ) -> None:  # type: ignore[no-untyped-def]
-    index_dir = tmp_path / "index"
-    build_index(small_corpus, index_dir, hash_embedder)
-    version = current_version(index_dir)
-    assert version is not None
+    index_dir, version = _default_index(small_corpus, tmp_path, hash_embedder)
     manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["vector_store"] == {"backend": "faiss"}
     assert {"passages.faiss", "sentences.faiss"} <= set(manifest["files"])
@@ -72,10 +78,7 @@ def test_a_manifest_without_a_store_entry_is_faiss(
     small_corpus: Path, tmp_path: Path, hash_embedder
 ) -> None:  # type: ignore[no-untyped-def]
     """Indexes written before stores could be chosen load as they are."""
-    index_dir = tmp_path / "index"
-    build_index(small_corpus, index_dir, hash_embedder)
-    version = current_version(index_dir)
-    assert version is not None
+    index_dir, version = _default_index(small_corpus, tmp_path, hash_embedder)
     path = version / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     del manifest["vector_store"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,6 +100,19 @@ def _client_class() -> Any:
             f"the Milvus vector store needs pymilvus, which is not installed: {_INSTALL}"
         ) from None
     return MilvusClient
+
+
+@contextlib.contextmanager
+def _session(uri: str) -> Iterator[Any]:
+    """A client for ``uri``, closed afterwards; any failure while using it is one
+    ``VectorStoreUnreachableError`` line."""
+    client = connect(uri)
+    try:
+        yield client
+    except Exception as exc:
+        raise VectorStoreUnreachableError(f"cannot use Milvus at {uri}: {_message(exc)}") from None
+    finally:
+        client.close()
 
 
 def connect(uri: str) -> Any:
@@ -246,15 +260,8 @@ class MilvusStore(VectorStore):
                     f"{_INSTALL}"
                 ) from None
             return
-        client = connect(uri)
-        try:
+        with _session(uri) as client:
             client.list_collections()
-        except Exception as exc:
-            raise VectorStoreUnreachableError(
-                f"cannot use Milvus at {uri}: {_message(exc)}"
-            ) from None
-        finally:
-            client.close()
 
     @staticmethod
     def prune(settings: IndexSettings, index_dir: Path, keep: set[str]) -> list[str]:
@@ -270,19 +277,12 @@ class MilvusStore(VectorStore):
             return []
         prefix = collection_prefix(index_dir)
         kept = tuple(prefix + _generation(name) + "_" for name in keep)
-        client = connect(uri)
         dropped: list[str] = []
-        try:
+        with _session(uri) as client:
             for name in client.list_collections():
                 if name.startswith(prefix) and not name.startswith(kept):
                     client.drop_collection(name)
                     dropped.append(name)
-        except Exception as exc:
-            raise VectorStoreUnreachableError(
-                f"cannot use Milvus at {uri}: {_message(exc)}"
-            ) from None
-        finally:
-            client.close()
         return dropped
 
     # ------------------------------------------------------------ the interface
