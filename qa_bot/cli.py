@@ -266,10 +266,12 @@ def index(
 
         if corpus_dir is None:
             corpus_dir = _default_corpus(index_dir)
+        # An update keeps the index's own model and store (one read of its manifest).
+        recorded = _readable_manifest(index_dir) if None in (model, vector_store) else None
         if model is None:
-            model = _recorded_model(index_dir)
+            model = _recorded_model(recorded)
         if vector_store is None:  # keep the index's store; a URI alone means Milvus
-            vector_store, recorded_uri = _recorded_store(index_dir)
+            vector_store, recorded_uri = _recorded_store(recorded)
             vector_store = "milvus" if milvus_uri is not None else vector_store
             if vector_store == "milvus" and milvus_uri is None:
                 milvus_uri = recorded_uri
@@ -298,27 +300,29 @@ def index(
     click.echo(report.summary())
 
 
-def _recorded_model(index_dir: str) -> str | None:
-    """The embedding model an existing index was built with (None: no readable index), so an
-    update keeps it instead of re-embedding everything with the bundled model."""
+def _readable_manifest(index_dir: str) -> dict[str, Any] | None:
+    """The manifest of the index in ``index_dir``; None when there is no readable index."""
     from qa_bot.errors import QABotError
     from qa_bot.index.store import read_manifest
 
     try:
-        return str(read_manifest(index_dir)["model"]["id"])
-    except (QABotError, KeyError, TypeError):
+        return read_manifest(index_dir)
+    except QABotError:
         return None
 
 
-def _recorded_store(index_dir: str) -> tuple[str, str | None]:
-    """The vector store (and Milvus URI) an existing index was built with; FAISS otherwise."""
-    from qa_bot.errors import QABotError
-    from qa_bot.index.store import read_manifest
-
+def _recorded_model(manifest: dict[str, Any] | None) -> str | None:
+    """The embedding model an existing index was built with (None: no readable index), so an
+    update keeps it instead of re-embedding everything with the bundled model."""
     try:
-        settings = read_manifest(index_dir).get("settings")
-    except QABotError:
-        return "faiss", None
+        return str(manifest["model"]["id"]) if manifest is not None else None
+    except (KeyError, TypeError):
+        return None
+
+
+def _recorded_store(manifest: dict[str, Any] | None) -> tuple[str, str | None]:
+    """The vector store (and Milvus URI) an existing index was built with; FAISS otherwise."""
+    settings = manifest.get("settings") if manifest is not None else None
     if not isinstance(settings, dict) or settings.get("vector_store") != "milvus":
         return "faiss", None
     uri = settings.get("milvus_uri")
@@ -378,7 +382,7 @@ def _open_bot(
         if not force:
             check_corpus_folder(index_dir, corpus_dir)  # before loading any model
         if model is None:  # keep the model the index was built with
-            model = _recorded_model(index_dir)
+            model = _recorded_model(_readable_manifest(index_dir))
         bot = QABot.from_corpus(
             corpus_dir, index_dir, model=model, replace_corpus=force, generator=generator,
             retrieval=retrieval, show_progress=show_progress,
