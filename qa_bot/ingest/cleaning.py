@@ -428,7 +428,7 @@ def _masthead_pass(paragraphs: list[str], found: dict[str, str]) -> tuple[str | 
     Baltic Courier"): the headline is the title, the lines above it go, and a "Name, <masthead>"
     byline gives the author and the outlet."""
     at = _doubled_headline(paragraphs)
-    if not at:
+    if not at:  # none, or the headline is the first line: nothing above it
         return None, paragraphs
     headline = paragraphs[at]
     mastheads = {
@@ -628,7 +628,8 @@ def _headline_above_body(paragraphs: list[str], classes: list[str]) -> str:
         if cls == "short" and _headline_like(text) and len(text.split()) >= 3:
             top.append(text)
     # Repeated, or repeated inside another line ("Thread: <headline>" above "<headline>").
-    exact = [t for t in top if [_key(u) for u in top].count(_key(t)) > 1]
+    keys = [_key(t) for t in top]
+    exact = [t for t, key in zip(top, keys, strict=True) if keys.count(key) > 1]
     if exact:
         return exact[0]
     repeated = [t for t in top if sum(_key(t) in _key(u) for u in top) > 1]
@@ -658,12 +659,16 @@ def clean_with_metadata(
     found: dict[str, str] = {}
     text = normalise_text(raw)
     given = None if title is None else " ".join(normalise_text(title).split())
-    if given is None:
-        given, paragraphs = _masthead_pass(_line_pass(text, found), found)
-        text = "\n\n".join(paragraphs)
-    if classify:
-        given, paragraphs = _classify_pass(_line_pass(text, found), given)
-        text = "\n\n".join(paragraphs)
+    if given is None or classify:
+        paragraphs = _line_pass(text, found)  # once, for both passes below
+        masthead = None
+        if given is None:
+            masthead, paragraphs = _masthead_pass(paragraphs, found)
+            given = masthead
+        if classify:
+            given, paragraphs = _classify_pass(paragraphs, given)
+        if classify or masthead is not None:
+            text = "\n\n".join(paragraphs)
     for _ in range(_MAX_PASSES):
         # Later passes see the output of earlier ones; stop when nothing changes.
         given, paragraphs = _paragraph_pass(_line_pass(text, found), given)
