@@ -140,9 +140,8 @@ class FaissStore(VectorStore):
         index = self._indexes[name]
         if k <= 0 or index.ntotal == 0:
             return [Neighbours((), ()) for _ in matrix]
-        if len(matrix) == 1:  # the query path: exactly what it always ran
-            pairs = search(index, matrix[0], k)
-            return [Neighbours(tuple(i for i, _ in pairs), tuple(s for _, s in pairs))]
+        # The FAISS call ``search`` makes for one query, for every row at once; FAISS pads with
+        # id -1 past the index size, dropped here too.
         scores, ids = index.search(matrix, min(k, int(index.ntotal)))
         return [
             Neighbours(
