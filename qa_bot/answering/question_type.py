@@ -9,7 +9,8 @@ answered by the articles:
   would quote, their headlines or their articles' outlet/author;
 - the kind of answer: a question asking for a quantity ("how many", "how much money", "what
   share") needs a sentence with a number the question does not already give, one asking for a
-  date or year ("what date", "which year") a sentence with a date.
+  date or year ("what date", "which year") a sentence with a date, one asking for a duration
+  ("how long") a sentence with a number, a date or a "since".
 
 Both are deliberately narrow: a question word alone like "when" or "who" is not enough ("Who
 is the audience for the flattery?" is answered by "domestic audiences"). Not caught: questions
@@ -91,6 +92,8 @@ _ASKS_DATE = re.compile(
     r"\b(?:what|which)\s+(?:date|day|year|month)\b|\bin\s+what\s+year\b|\bon\s+what\s+day\b",
     re.IGNORECASE,
 )
+_ASKS_DURATION = re.compile(r"\bhow\s+long\b", re.IGNORECASE)
+_SINCE = re.compile(r"\bsince\b", re.IGNORECASE)
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
     "hundred hundreds thousand thousands million millions billion billions trillion dozen dozens "
@@ -170,17 +173,29 @@ def question_numbers(question: str) -> list[str]:
 
 
 def expected_kind(question: str) -> str | None:
-    """``"number"`` or ``"date"`` when the question asks for one, else ``None``."""
+    """``"number"``, ``"date"`` or ``"duration"`` when the question asks for one, else ``None``."""
     if _ASKS_DATE.search(question):
         return "date"
     if _ASKS_NUMBER.search(question):
         return "number"
+    if _ASKS_DURATION.search(question):
+        return "duration"
     return None
 
 
 def has_kind(text: str, kind: str, question: str = "") -> bool:
     """Whether ``text`` contains something of the ``kind`` asked for that the question itself
-    does not already say (a sentence repeating the question's "2022" gives no figure)."""
+    does not already say (a sentence repeating the question's "2022" gives no figure).
+
+    A duration ("how long") is given by a number ("three years"), a date ("since 2014", "until
+    March") or a "since" ("since the invasion").
+    """
+    if kind == "duration":
+        return (
+            has_kind(text, "number", question)
+            or has_kind(text, "date", question)
+            or _SINCE.search(text) is not None
+        )
     pattern = _HAS_DATE if kind == "date" else _HAS_NUMBER
     own = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in own for m in pattern.finditer(text))

@@ -4,7 +4,7 @@ The bi-encoder scores every sentence of the top passages without reading it toge
 question; the reader (a cross-encoder, see qa_bot/reader/) does, and gives a calibrated
 probability that the sentence answers the question. It reads a bounded set: the sentences of
 the best ``ReaderSettings.passages`` passages, at most ``candidates`` of them (the bi-encoder's
-best first), each with the sentence before it and the headline as context.
+best first), each followed by its article's headline (``reader_text``).
 
 Its probabilities are used three ways (answer.py): to choose and order the answer's sentences
 (blended with the bi-encoder score), to rerank passages (a passage's best sentence probability

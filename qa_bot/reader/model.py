@@ -2,9 +2,9 @@
 
 The reader is a cross-encoder (all-MiniLM-L6-v2's weights, fine-tuned on SQuAD 2.0 pairs by
 ``python -m qa_bot.reader.train``): it reads the question and one candidate sentence together,
-with the sentence before it and the article's headline for context (pronouns), and gives a
-logit. ``Reader.probabilities`` turns logits into calibrated probabilities with the Platt
-scaling fitted on the held-out articles and recorded in the model card.
+with the article's headline after it for context, and gives a logit.
+``Reader.probabilities`` turns logits into calibrated probabilities with the Platt scaling fitted
+on the held-out articles and recorded in the model card.
 
 The model folder (``qa_bot/reader/model/``) holds ``reader.onnx``, the ``tokenizer.json`` it was
 trained with and ``card.json`` (training config, data hash, metrics, the ONNX file's sha256).

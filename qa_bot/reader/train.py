@@ -64,6 +64,11 @@ class TrainConfig:
     # Look-alike negatives per answerable question (pairs.py). Off: with 2 (930 more pairs), the
     # held-out right sentence fell 0.8515 -> 0.797 and the no-answer AUC 0.672 -> 0.633 (fp32).
     lookalikes: int = 0
+    # "pointwise": binary cross-entropy per pair. "listwise": each question's pairs (its
+    # paragraph's sentences and retrieved negatives) are one softmax over their logits and a
+    # fixed "no answer" logit of 0, the target being the answer sentence or "no answer"
+    # (unanswerable questions), plus half the pointwise loss; batches hold whole questions.
+    loss: str = "pointwise"
     held_out: tuple[str, ...] = ("Normans", "1973 oil crisis")
     quantize: bool = True
     threads: int = field(default_factory=lambda: os.cpu_count() or 2)
@@ -117,7 +122,10 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
     started = time.perf_counter()
     lengths = [len(p.question) + len(p.text) for p in pairs]
     for epoch in range(config.epochs):
-        batches = _length_buckets(order, lengths, config.batch_size, rng)
+        if config.loss == "listwise":
+            batches = _question_batches(pairs, config.batch_size, rng)
+        else:
+            batches = _length_buckets(order, lengths, config.batch_size, rng)
         running = 0.0
         for n, rows in enumerate(_progress(batches, steps_per_epoch, f"epoch {epoch + 1}")):
             batch = [pairs[i] for i in rows]
@@ -126,6 +134,8 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
             labels = torch.tensor([p.label for p in batch], dtype=torch.float32)
             logits = model(**inputs).logits.squeeze(-1)
             loss = loss_fn(logits, labels)
+            if config.loss == "listwise":
+                loss = 0.5 * loss + _listwise_loss(torch, batch, logits)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimiser.step()
@@ -143,6 +153,36 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
                 running = 0.0
     model.eval()
     return model
+
+
+def _question_batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of whole questions (all pairs of a question together), ~``size`` pairs."""
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        groups.setdefault(p.qid, []).append(i)
+    keys = list(groups)
+    rng.shuffle(keys)
+    batches: list[list[int]] = [[]]
+    for key in keys:
+        if batches[-1] and len(batches[-1]) + len(groups[key]) > size:
+            batches.append([])
+        batches[-1] += groups[key]
+    return [b for b in batches if b]
+
+
+def _listwise_loss(torch: Any, batch: list[Pair], logits: Any) -> Any:
+    """Mean over the batch's questions of the softmax cross-entropy over the question's logits
+    and a fixed "no answer" logit 0; the target is the answer sentence, or "no answer"."""
+    rows: dict[str, list[int]] = {}
+    for i, p in enumerate(batch):
+        rows.setdefault(p.qid, []).append(i)
+    losses = []
+    for idx in rows.values():
+        scores = torch.cat([logits[idx], logits.new_zeros(1)])
+        positive = [k for k, i in enumerate(idx) if batch[i].label > 0.5]
+        target = positive[0] if positive else len(idx)
+        losses.append(torch.nn.functional.cross_entropy(scores[None, :], torch.tensor([target])))
+    return torch.stack(losses).mean()
 
 
 def _length_buckets(
@@ -400,6 +440,12 @@ def main(argv: list[str] | None = None) -> int:
         help="look-alike negatives per answerable question (0: none)",
     )
     parser.add_argument(
+        "--loss",
+        choices=("pointwise", "listwise"),
+        default=TrainConfig.loss,
+        help="pointwise BCE, or a softmax over each question's sentences and 'no answer'",
+    )
+    parser.add_argument(
         "--recalibrate",
         action="store_true",
         help="refit only the calibration of the model in --out on the held-out articles",
@@ -410,7 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     config = TrainConfig(
-        epochs=args.epochs, quantize=not args.no_quantize, lookalikes=args.lookalikes
+        epochs=args.epochs,
+        quantize=not args.no_quantize,
+        lookalikes=args.lookalikes,
+        loss=args.loss,
     )
     if args.threads:
         config = replace(config, threads=args.threads)

@@ -48,6 +48,8 @@ def test_missing_names_matches_words_plurals_and_other_names_of_a_country() -> N
         ("On what date is the summit?", "date"),
         ("In what year did the sanctions start?", "date"),
         ("Which day did Putin speak?", "date"),
+        ("How long has he been with the Crisis Group?", "duration"),
+        ("How long had the war been going on when Trump won?", "duration"),
         # Degree and manner, not quantities; "when" and "who" are too loose to check.
         ("How much does Moscow trust Trump?", None),
         ("How high are Russian expectations of Trump?", None),
@@ -70,3 +72,8 @@ def test_has_kind_needs_something_the_question_does_not_already_say() -> None:
     assert has_kind("They met in 2017.", "date", "In what year did they meet?")
     assert has_kind("It is planned for next month.", "date", "On what date is it?")
     assert not has_kind("It is planned in Helsinki.", "date", "On what date is it?")
+    long = "How long has he been with the group?"
+    assert has_kind("He joined three years ago.", "duration", long)
+    assert has_kind("He has worked there since the invasion.", "duration", long)
+    assert has_kind("He has led it since 2019.", "duration", long)
+    assert not has_kind("He is a senior analyst at the group.", "duration", long)
