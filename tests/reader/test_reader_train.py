@@ -11,6 +11,7 @@ import pytest
 from qa_bot.index.checksums import sha256_file
 from qa_bot.reader import train
 from qa_bot.reader.model import Reader
+from qa_bot.reader.pairs import Pair
 
 
 @pytest.mark.unit
@@ -39,6 +40,34 @@ def test_length_buckets_cover_every_pair_once() -> None:
     rows = sorted(i for b in batches for i in b)
     assert rows == list(range(1000))
     assert max(len(b) for b in batches) == 32
+
+
+def _pairs(qid: str, labels: list[float]) -> list[Pair]:
+    return [Pair(qid + "?", f"{qid} {i}", y, "A", qid, "paragraph") for i, y in enumerate(labels)]
+
+
+@pytest.mark.unit
+def test_question_batches_keep_each_question_whole() -> None:
+    import random
+
+    pairs = [p for n in range(40) for p in _pairs(f"q{n}", [0.0] * (3 + n % 5))]
+    batches = train._question_batches(pairs, 16, random.Random(1))
+    assert sorted(i for b in batches for i in b) == list(range(len(pairs)))
+    for batch in batches:
+        qids = [pairs[i].qid for i in batch]
+        assert all(sum(p.qid == q for p in pairs) == qids.count(q) for q in set(qids))
+        assert len(batch) <= 16
+
+
+@pytest.mark.unit
+def test_listwise_loss_prefers_the_answer_and_no_answer_when_there_is_none() -> None:
+    import torch
+
+    batch = _pairs("a", [0.0, 1.0, 0.0]) + _pairs("b", [0.0, 0.0])
+    right = torch.tensor([-3.0, 3.0, -3.0, -3.0, -3.0])  # a: its answer; b: below "no answer"
+    wrong = torch.tensor([3.0, -3.0, -3.0, 3.0, -3.0])
+    assert float(train._listwise_loss(torch, batch, right)) < 0.1
+    assert float(train._listwise_loss(torch, batch, wrong)) > 3.0
 
 
 def _tiny_squad(path: Path) -> Path:
