@@ -32,7 +32,7 @@ from typing import Any
 
 from benchmarks.bench_cold import _qa_bot_command, run_process
 from benchmarks.bench_scale import _median, _ms, _timed
-from benchmarks.news_archive import JUNK_LINES, generate_archive, leaks
+from benchmarks.news_archive import JUNK_LINES, RUSSIA_SHARE, generate_archive, leaks
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION_SETS = ("questions", "questions_heldout", "followups", "lookalikes")
@@ -99,9 +99,18 @@ def _evidence() -> list[str]:
 
 
 def bench_archive(
-    corpus: Path, embedder: Any, articles: int, *, rounds: int = 2, seed: int = 14
+    corpus: Path,
+    embedder: Any,
+    articles: int,
+    *,
+    rounds: int = 2,
+    seed: int = 14,
+    on_topic: float = RUSSIA_SHARE,
 ) -> dict[str, Any]:
-    """Metrics (flat, ``archive_*``) and the question-level changes (``archive_changes``)."""
+    """Metrics (flat, ``archive_*``) and the question-level changes (``archive_changes``).
+
+    ``on_topic``: the share of generated articles on the seed articles' subjects and names.
+    """
     from qa_bot.bot import QABot
     from qa_bot.evaluation.metrics import evaluate
     from qa_bot.index.build import build_index
@@ -112,10 +121,13 @@ def bench_archive(
     with tempfile.TemporaryDirectory(prefix="qa_bot_bench_archive_") as tmp:
         work = Path(tmp)
         folder, index_dir, five_dir = work / "archive", work / "index", work / "index-five"
-        seconds, info = _timed(generate_archive, folder, articles, seed=seed, seed_corpus=corpus)
+        seconds, info = _timed(
+            generate_archive, folder, articles, seed=seed, seed_corpus=corpus, russia_share=on_topic
+        )
         leaked = leaks(folder, info.generated, _evidence())
         metrics.update({
-            "archive_articles": float(articles), "archive_generate_s": seconds,
+            "archive_articles": float(articles), "archive_on_topic": on_topic,
+            "archive_generate_s": seconds,
             "archive_words_median": float(statistics.median(info.words)),
             "archive_words_min": float(min(info.words)),
             "archive_words_max": float(max(info.words)),
@@ -232,11 +244,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="rounds of questions.jsonl asked")
     parser.add_argument("--json", dest="json_out", help="write the metrics as JSON here")
     parser.add_argument("--corpus", default=str(ROOT / "corpus"), help="the seed articles")
+    parser.add_argument(
+        "--on-topic",
+        type=float,
+        default=RUSSIA_SHARE,
+        help="share of generated articles on the seed articles' subjects (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     embedder = load_embedder(None)
     started = time.perf_counter()
-    metrics = bench_archive(Path(args.corpus), embedder, args.articles, rounds=args.rounds)
+    metrics = bench_archive(
+        Path(args.corpus), embedder, args.articles, rounds=args.rounds, on_topic=args.on_topic
+    )
     metrics["archive_total_s"] = time.perf_counter() - started
     print(format_archive(metrics))
     flat = {k: v for k, v in metrics.items() if k != "archive_changes"}

@@ -794,8 +794,12 @@ def generate_archive(
     seed_corpus: Path | None = None,
     min_words: int = 400,
     max_words: int = 900,
+    russia_share: float = RUSSIA_SHARE,
 ) -> ArchiveInfo:
     """Write ``articles`` generated articles (and the seed corpus, renamed, among them) to root.
+
+    ``russia_share`` of them are on the seed articles' subjects (Russia, the US, Ukraine) and use
+    their names; the rest are about unrelated subjects.
 
     File names are ``NNNN_<hex>`` in a shuffled order, the seed articles' too (their
     ``metadata.json`` entries follow them), so nothing in a name tells them apart.
@@ -816,7 +820,7 @@ def generate_archive(
     duplicates = max(1, round(articles * DUPLICATE_SHARE)) if articles >= 20 else 0
     originals: list[tuple[str, str, list[str], bool]] = []  # (name, title, paragraphs, russian)
     for _ in range(articles - duplicates):
-        russian = rng.random() < RUSSIA_SHARE
+        russian = rng.random() < russia_share
         topic = writer.pick(sorted(RUSSIA_TOPICS if russian else OTHER_TOPICS))
         title, paragraphs = writer.article(topic, russian, rng.randint(min_words, max_words))
         author = writer.person(rng.random() < 0.3)

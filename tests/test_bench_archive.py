@@ -69,3 +69,14 @@ def test_the_planted_wire_copies_and_only_they_are_near_duplicates(tmp_path: Pat
     groups = find_duplicates(load_corpus(info.root).documents)
     found = {tuple(sorted((g.kept.doc_id, *(c.doc_id for c in g.copies)))) for g in groups}
     assert found == {tuple(sorted(pair)) for pair in info.duplicates}
+
+
+def test_the_on_topic_share_sets_how_many_articles_share_the_seed_subjects(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.news_archive import OTHER_TOPICS, RUSSIA_TOPICS
+
+    none = generate_archive(tmp_path / "none", 30, russia_share=0.0)
+    every = generate_archive(tmp_path / "every", 30, russia_share=1.0)
+    assert set(none.topics) <= set(OTHER_TOPICS)
+    assert set(every.topics) <= set(RUSSIA_TOPICS)

@@ -99,7 +99,11 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
     model.train()
     order = list(range(len(pairs)))
-    steps_per_epoch = (len(pairs) + config.batch_size - 1) // config.batch_size
+    steps_per_epoch = (
+        len(_question_batches(pairs, config.batch_size, random.Random(config.seed)))
+        if config.loss == "listwise"
+        else (len(pairs) + config.batch_size - 1) // config.batch_size
+    )
     total = steps_per_epoch * config.epochs
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
