@@ -50,10 +50,11 @@ HELDOUT_FLOORS = {
     "false_abstention_rate": ("<=", 0.08),
     "abstention_accuracy": (">=", 0.37),
 }
-# lookalikes.jsonl as measured with the reader: abstention 0.217 (10 of 46), false abstention
-# 0.091 (2 of 22), answer evidence 0.864 (0.818 before quotes were widened to read on their own).
+# lookalikes.jsonl as measured with the reader: abstention 0.239 (11 of 46; 0.217 before the
+# answer-kind rule), false abstention 0.091 (2 of 22), answer evidence 0.864 (0.818 before quotes
+# were widened to read on their own).
 LOOKALIKE_FLOORS = {
-    "abstention_accuracy": (">=", 0.19),
+    "abstention_accuracy": (">=", 0.21),
     "false_abstention_rate": ("<=", 0.14),
     "answer_evidence_rate": (">=", 0.81),
     "citation_validity": (">=", 1.0),
@@ -72,7 +73,10 @@ SQUAD_FLOORS = {
 # followups.jsonl with the reader (hit@1 0.710, hit@5 0.935, MRR 0.811, answer evidence 0.677,
 # no false abstention; 0.645 / 0.935 / 0.765 / 0.645 without it), less one question; without the
 # follow-up rewriting (each question asked alone) it scored hit@5 0.806, answer evidence 0.419.
+# Abstention 0.4 (2 of 5; 0.2 before "how long" asked for a duration and the answer-kind rule
+# became hard): gated at that level, since one question less is where it was before.
 FOLLOWUP_FLOORS = {
+    "abstention_accuracy": (">=", 0.39),
     "hit@1": (">=", 0.67),
     "hit@5": (">=", 0.90),
     "mrr@10": (">=", 0.77),
