@@ -98,13 +98,18 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
     torch.set_num_threads(config.threads)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1)
     model.train()
+    # Every epoch's batches up front (the same draws from ``rng`` as batching per epoch), so the
+    # schedule's length is the number of steps actually taken.
+    rng = random.Random(config.seed)
     order = list(range(len(pairs)))
-    steps_per_epoch = (
-        len(_question_batches(pairs, config.batch_size, random.Random(config.seed)))
+    lengths = [len(p.question) + len(p.text) for p in pairs]
+    epochs = [
+        _question_batches(pairs, config.batch_size, rng)
         if config.loss == "listwise"
-        else (len(pairs) + config.batch_size - 1) // config.batch_size
-    )
-    total = steps_per_epoch * config.epochs
+        else _length_buckets(order, lengths, config.batch_size, rng)
+        for _ in range(config.epochs)
+    ]
+    total = sum(len(batches) for batches in epochs)
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
         {
@@ -121,17 +126,11 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
         optimiser, int(config.warmup * total), total
     )
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    rng = random.Random(config.seed)
     step = 0
     started = time.perf_counter()
-    lengths = [len(p.question) + len(p.text) for p in pairs]
-    for epoch in range(config.epochs):
-        if config.loss == "listwise":
-            batches = _question_batches(pairs, config.batch_size, rng)
-        else:
-            batches = _length_buckets(order, lengths, config.batch_size, rng)
+    for epoch, batches in enumerate(epochs):
         running = 0.0
-        for n, rows in enumerate(_progress(batches, steps_per_epoch, f"epoch {epoch + 1}")):
+        for n, rows in enumerate(_progress(batches, len(batches), f"epoch {epoch + 1}")):
             batch = [pairs[i] for i in rows]
             feed = encode_pairs(tokenizer, [p.question for p in batch], [p.text for p in batch])
             inputs = {k: torch.from_numpy(v) for k, v in feed.items()}
@@ -159,11 +158,17 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
     return model
 
 
-def _question_batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffled batches of whole questions (all pairs of a question together), ~``size`` pairs."""
+def _by_question(pairs: list[Pair]) -> dict[str, list[int]]:
+    """The positions of each question's pairs, by question id, in order of first appearance."""
     groups: dict[str, list[int]] = {}
     for i, p in enumerate(pairs):
         groups.setdefault(p.qid, []).append(i)
+    return groups
+
+
+def _question_batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of whole questions (all pairs of a question together), ~``size`` pairs."""
+    groups = _by_question(pairs)
     keys = list(groups)
     rng.shuffle(keys)
     batches: list[list[int]] = [[]]
@@ -177,11 +182,8 @@ def _question_batches(pairs: list[Pair], size: int, rng: random.Random) -> list[
 def _listwise_loss(torch: Any, batch: list[Pair], logits: Any) -> Any:
     """Mean over the batch's questions of the softmax cross-entropy over the question's logits
     and a fixed "no answer" logit 0; the target is the answer sentence, or "no answer"."""
-    rows: dict[str, list[int]] = {}
-    for i, p in enumerate(batch):
-        rows.setdefault(p.qid, []).append(i)
     losses = []
-    for idx in rows.values():
+    for idx in _by_question(batch).values():
         scores = torch.cat([logits[idx], logits.new_zeros(1)])
         positive = [k for k, i in enumerate(idx) if batch[i].label > 0.5]
         target = positive[0] if positive else len(idx)
