@@ -8,6 +8,11 @@ small English named-entity recogniser (``en_core_web_sm``, from the PyPI package
 for a person, organisation or place needs an entity of that kind in the quoted sentences that
 the question does not already name.
 
+A sentence may also speak of the very thing asked for without naming it: "Which official said
+...?" against "A senior official said ..." (``unnamed_mention``). News quotes unnamed sources all
+the time, and such a sentence, close in wording, says in effect that the articles do not name the
+one asked for; answer.py does not answer from it.
+
 Deliberately narrow, like question_type.py: only question forms that ask for a name
 ("who ...", "which newspaper ...", "where ...", "in which city ...") are checked; "who is the
 audience for ..." style questions answered by a common noun are the price (see the note in
@@ -39,14 +44,26 @@ PLACE = frozenset({"GPE", "LOC", "FAC"})
 # answered by a common noun: a form of "to be" after "who" is not checked.
 _WHO = re.compile(r"^\W*(?:who|whom|whose)\b(?!\s+(?:is|are|was|were|'s)\b)", re.I)
 _ORG_WORDS = (
-    r"(?:newspaper|tabloid|outlet|paper|channel|network|broadcaster|agency|company|firm|"
-    r"organi[sz]ation|group|institute|think[ -]tank|party|bank|university|magazine|station)"
+    r"(?:newspaper|tabloid|outlet|paper|channel|network|broadcaster|agency|company|corporation|"
+    r"firm|organi[sz]ation|group|institute|think[ -]tank|party|bank|university|magazine|station)"
+)
+_PERSON_WORDS = (
+    r"(?:person|official|minister|diplomat|analyst|journalist|general|politician|leader|senator|"
+    r"spokes(?:wo)?man|ambassador|commentator|insider|expert|adviser|advisor|aide|lawmaker)"
 )
 _WHICH_ORG = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?{_ORG_WORDS}\b", re.I)
-_WHICH_PERSON = re.compile(
-    r"\b(?:which|what)\s+(?:\w+\s+)?(?:person|official|minister|diplomat|analyst|journalist|"
-    r"general|politician|leader|senator|spokes(?:wo)?man|ambassador|commentator)\b",
-    re.I,
+_WHICH_PERSON = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?{_PERSON_WORDS}\b", re.I)
+# Who or what news writing quotes without naming: "a senior official", "a popular tabloid". Not
+# the words that also name things that are not sources ("a general principle", "a third party").
+_SOURCE_WORDS = (
+    r"(?:newspaper|tabloid|outlet|channel|broadcaster|agency|company|corporation|firm|"
+    r"organi[sz]ation|institute|think[ -]tank|magazine|official|minister|diplomat|analyst|"
+    r"journalist|politician|senator|spokes(?:wo)?man|ambassador|commentator|insider|expert|"
+    r"adviser|advisor|aide|lawmaker)"
+)
+# "Which (senior) official ...": the source the answer must name.
+_WHICH_SOURCE = re.compile(
+    rf"\b(?:which|what)\s+(?:[\w-]+\s+){{0,2}}?(?P<noun>{_SOURCE_WORDS})s?\b", re.I
 )
 _WHERE = re.compile(
     r"^\W*where\b|\b(?:in|at|to|from)\s+(?:which|what)\s+(?:city|country|town|place|region)\b",
@@ -103,6 +120,26 @@ def _pipeline() -> Any:
 
 def _words(text: str) -> set[str]:
     return {w.casefold() for w in re.findall(r"[\w'-]+", text)}
+
+
+def unnamed_mention(question: str, text: str) -> bool:
+    """Whether ``text`` speaks of what a "which official / which tabloid ..." question asks to
+    name only as an unnamed one: "a senior official said", "one Russian analyst put it", "a
+    popular tabloid remarked", with no name after the noun ("a tabloid, Komsomolskaya Pravda,"
+    and "an analyst named ..." do name it).
+
+    News writing quotes sources it does not name all the time, and such a sentence shares the
+    question's words while saying, in effect, that the articles do not give the answer.
+    """
+    asked = _WHICH_SOURCE.search(question)
+    if asked is None:
+        return False
+    noun = re.escape(asked.group("noun").lower())
+    unnamed = re.compile(
+        rf"\b(?i:a|an|one|another|some|several)\s+(?:[\w’'-]+\s+){{0,3}}(?i:{noun})s?\b"
+        r"(?!\s*,?\s*(?:called\s+|named\s+)?[A-Z])"
+    )
+    return unnamed.search(text) is not None
 
 
 def has_new_entity(question: str, texts: Iterable[str], labels: frozenset[str]) -> bool | None:

@@ -54,3 +54,22 @@ def test_a_question_about_a_year_is_not_padded_with_sentences_without_it(tmp_pat
     ]
     # Without the year, the other sentences about rebuilding may follow.
     assert len(bot.ask("What did the harbour board rebuild?").citations) > 1
+
+
+def test_which_source_is_not_answered_by_a_source_the_article_does_not_name(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    unnamed = "A senior port official said the north pier would reopen in May after repairs."
+    named = "Port official Jane Alder said the north pier would reopen in May after repairs."
+    question = "Which port official said the north pier would reopen in May?"
+    answers = []
+    for text in (unnamed, named):
+        (corpus / "harbour.txt").write_text(f"Harbour news\n\n{text}\n", encoding="utf-8")
+        bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
+        bot.reader = None
+        answers.append(bot.ask(question))
+    assert answers[0].abstained and not answers[0].citations
+    assert not answers[1].abstained
+    assert answers[1].citations[0].quote == named

@@ -10,6 +10,7 @@ from qa_bot.answering.answer_type import (
     PLACE,
     expected_entities,
     has_new_entity,
+    unnamed_mention,
 )
 
 
@@ -41,3 +42,27 @@ def test_a_new_entity_of_the_asked_kind_must_be_quoted() -> None:
         question, ["Moscow is watching whom Trump picks for the CIA."], PERSON
     )
     assert has_new_entity("Where did they meet?", ["They met in Helsinki in 2018."], PLACE)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("question", "text", "unnamed"),
+    [
+        ("Which official said the pier would reopen?", "A senior official said so.", True),
+        ("Which officials backed the plan?", "Some officials backed it.", True),
+        ("Which analyst warned of a gamble?", "As one seasoned analyst put it, a gamble.", True),
+        ("Which tabloid ran the line?", "A popular Russian tabloid remarked on it.", True),
+        # named after the noun, or instead of it
+        ("Which official said so?", "A senior official, Sergei Ryabkov, said so.", False),
+        ("Which official said so?", "An official named Ivan Petrov said so.", False),
+        ("Which official said so?", "Deputy minister Sergei Ryabkov said so.", False),
+        ("Which company left?", "A company called Acme left.", False),
+        # not a "which source" question, or a noun that also names what is not a source
+        ("Why did the official say so?", "An official said so.", False),
+        ("What general principle applies?", "A general principle applies.", False),
+    ],
+)
+def test_an_unnamed_source_does_not_answer_which_source(
+    question: str, text: str, unnamed: bool
+) -> None:
+    assert unnamed_mention(question, text) is unnamed

@@ -50,11 +50,11 @@ HELDOUT_FLOORS = {
     "false_abstention_rate": ("<=", 0.08),
     "abstention_accuracy": (">=", 0.37),
 }
-# lookalikes.jsonl as measured with the reader: abstention 0.239 (11 of 46; 0.217 before the
-# answer-kind rule), false abstention 0.091 (2 of 22), answer evidence 0.864 (0.818 before quotes
-# were widened to read on their own).
+# lookalikes.jsonl as measured with the reader: abstention 0.326 (15 of 46; 0.239 before the
+# unnamed-source rule, 0.217 before the answer-kind rule), false abstention 0.091 (2 of 22),
+# answer evidence 0.864 (0.818 before quotes were widened to read on their own).
 LOOKALIKE_FLOORS = {
-    "abstention_accuracy": (">=", 0.21),
+    "abstention_accuracy": (">=", 0.3),
     "false_abstention_rate": ("<=", 0.14),
     "answer_evidence_rate": (">=", 0.81),
     "citation_validity": (">=", 1.0),
