@@ -2,17 +2,20 @@
 
 A bi-encoder scores "How much are Russia's reserves worth?" high against a sentence about the
 reserves that gives no figure, and "What did NATO's secretary general say?" high against a
-sentence about what someone else said. Two checks catch such questions, on topic but not
+sentence about what someone else said. These checks catch such questions, on topic but not
 answered by the articles:
 
 - names: the question's names ("NATO", "Harris", "Brazil") must occur in the passages the answer
   would quote, their headlines or their articles' outlet/author;
+- whose words: a question asking what a named person said or thinks ("What did Markov say
+  about ...?", "What was Peskov’s reaction ...?") is answered only when its leading sentence
+  comes from a passage naming them;
 - the kind of answer: a question asking for a quantity ("how many", "how much money", "what
   share") needs a sentence with a number the question does not already give, one asking for a
   date or year ("what date", "which year") a sentence with a date, one asking for a duration
   ("how long") a sentence with a number, a date or a "since".
 
-Both are deliberately narrow: a question word alone like "when" or "who" is not enough ("Who
+All are deliberately narrow: a question word alone like "when" or "who" is not enough ("Who
 is the audience for the flattery?" is answered by "domestic audiences"). Not caught: questions
 whose answer would be a name ("Who did Trump choose as CIA director?" against a sentence saying
 Moscow watches that post); a check for a new capitalised word did not separate them, since
@@ -153,18 +156,52 @@ def missing_names(question: str, texts: Iterable[str]) -> list[str]:
     "prime minister", abbreviations.py); a name in capitals ("UN") only as a whole word.
     """
     text = canonical(" ".join(texts))
-    return [
-        name
-        for name in question_names(canonical(question))
-        if not any(
-            re.search(
-                rf"(?<!\w){re.escape(form)}" + (r"(?!\w)" if name.isupper() else ""),
-                text,
-                flags=re.IGNORECASE,
-            )
-            for form in _ALIAS.get(name.lower(), (name,))
+    return [name for name in question_names(canonical(question)) if not _names(text, name)]
+
+
+def names(texts: Iterable[str], name: str) -> bool:
+    """Whether one of ``texts`` contains ``name``, matched as in :func:`missing_names`."""
+    return _names(canonical(" ".join(texts)), canonical(name))
+
+
+def _names(text: str, name: str) -> bool:
+    return any(
+        re.search(
+            rf"(?<!\w){re.escape(form)}" + (r"(?!\w)" if name.isupper() else ""),
+            text,
+            flags=re.IGNORECASE,
         )
-    ]
+        for form in _ALIAS.get(name.lower(), (name,))
+    )
+
+
+# "What did Markov say ...?", "How does Putin view ...?", "What was Peskov's reaction ...?": a
+# question asking for a named person's words or view.
+_VIEW_VERBS = (
+    r"(?:say|tell|think|believe|argue|claim|warn|write|view|see|react|respond|describe|predict|"
+    r"suggest|mean|feel|expect|make\s+of)"
+)
+_VIEW_NOUNS = (
+    r"(?:take|view|views|reaction|response|assessment|opinion|verdict|position|stance|"
+    r"explanation|comment|comments)"
+)
+_NAME_WORDS = r"(?:[A-Z][\w.’'-]*\s+){0,2}[A-Z][\w.’'-]*"
+_ASKS_VIEW = re.compile(
+    rf"^\W*(?i:what|how|why)\s+(?i:did|does|do|has|have|had|would|will)\s+(?P<who>{_NAME_WORDS})"
+    rf"\s+(?:\w+ly\s+)?(?i:{_VIEW_VERBS})\b"
+    rf"|^\W*(?i:what)\s+(?i:was|is|were|are)\s+(?P<whose>{_NAME_WORDS})[’']s?\s+"
+    rf"(?:\w+\s+)?(?i:{_VIEW_NOUNS})\b"
+)
+
+
+def asked_speaker(question: str) -> str | None:
+    """The surname of the person whose words or view ``question`` asks for ("Markov" in "What
+    did Sergei Markov say about ...?"), or None for any other question."""
+    match = _ASKS_VIEW.search(question)
+    if match is None:
+        return None
+    who = _POSSESSIVE.sub("", match.group("who") or match.group("whose"))
+    return who.split()[-1]
 
 
 def question_numbers(question: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,28 @@ def test_which_source_is_not_answered_by_a_source_the_article_does_not_name(
     assert answers[0].abstained and not answers[0].citations
     assert not answers[1].abstained
     assert answers[1].citations[0].quote == named
+
+
+def test_a_named_speakers_words_come_from_a_passage_that_names_them(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    # Jane Alder is in the articles, on another subject: the names check alone is satisfied.
+    (corpus / "ferry.txt").write_text(
+        "Ferry news\n\nHarbour master Jane Alder opened the new ferry office on Monday.\n",
+        encoding="utf-8",
+    )
+    words = "the north pier would reopen in May after the storm repairs were finished"
+    question = "What did Jane Alder say about the north pier reopening in May?"
+    answers = []
+    for speaker in ("The harbour board", "Harbour master Jane Alder"):
+        (corpus / "harbour.txt").write_text(
+            f"Harbour news\n\n{speaker} said {words}.\n", encoding="utf-8"
+        )
+        bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
+        bot.reader = None
+        # Hashed words score low: only the rule under test may make it abstain.
+        bot.answer_settings = replace(bot.answer_settings, abstain_below=0.1)
+        answers.append(bot.ask(question))
+    assert answers[0].abstained and not answers[0].citations
+    assert not answers[1].abstained
+    assert answers[1].citations[0].quote == f"Harbour master Jane Alder said {words}."

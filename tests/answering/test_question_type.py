@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from qa_bot.answering.question_type import expected_kind, has_kind, missing_names, question_names
+from qa_bot.answering.question_type import (
+    asked_speaker,
+    expected_kind,
+    has_kind,
+    missing_names,
+    names,
+    question_names,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -77,3 +84,29 @@ def test_has_kind_needs_something_the_question_does_not_already_say() -> None:
     assert has_kind("He has worked there since the invasion.", "duration", long)
     assert has_kind("He has led it since 2019.", "duration", long)
     assert not has_kind("He is a senior analyst at the group.", "duration", long)
+
+
+@pytest.mark.parametrize(
+    ("question", "speaker"),
+    [
+        ("What did Kamala Harris say about the debate?", "Harris"),
+        ("How does Putin really view the sanctions?", "Putin"),
+        ("Why does Ignatov think talks will be hard?", "Ignatov"),
+        ("What was Mark Galeotti's take on the summit?", "Galeotti"),
+        ("What was RIA Novosti's verdict on the debate?", "Novosti"),
+        # not a named person's words or view
+        ("What do Russian officials think of Trump?", None),
+        ("What did the Normans call their land?", None),
+        ("What did Putin sign in 2017?", None),
+        ("Why is Moscow wary of Trump?", None),
+    ],
+)
+def test_asked_speaker(question: str, speaker: str | None) -> None:
+    assert asked_speaker(question) == speaker
+
+
+def test_names_matches_a_name_as_the_question_check_does() -> None:
+    assert names(["Markov says the war will go on."], "Markov")
+    assert names(["British ministers met."], "UK")  # another name of the country
+    assert not names(["Markovic said so."], "Mark Galeotti")
+    assert not names(["Sergei Markov said so."], "Ignatov")
