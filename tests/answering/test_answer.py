@@ -9,6 +9,7 @@ import pytest
 
 from qa_bot.bot import QABot
 from qa_bot.index.embedding import HashEmbedder
+from qa_bot.models import Answer
 
 pytestmark = pytest.mark.unit
 
@@ -57,45 +58,49 @@ def test_a_question_about_a_year_is_not_padded_with_sentences_without_it(tmp_pat
     assert len(bot.ask("What did the harbour board rebuild?").citations) > 1
 
 
-def test_which_source_is_not_answered_by_a_source_the_article_does_not_name(
-    tmp_path: Path,
-) -> None:
+def _answers(tmp_path: Path, question: str, variants: list[str], **settings: float) -> list[Answer]:
+    """The answer to ``question`` over the articles in ``tmp_path/corpus`` plus a harbour
+    article of one line, once per variant of that line (hashed embeddings, no reader)."""
     corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    unnamed = "A senior port official said the north pier would reopen in May after repairs."
-    named = "Port official Jane Alder said the north pier would reopen in May after repairs."
-    question = "Which port official said the north pier would reopen in May?"
+    corpus.mkdir(exist_ok=True)
     answers = []
-    for text in (unnamed, named):
+    for text in variants:
         (corpus / "harbour.txt").write_text(f"Harbour news\n\n{text}\n", encoding="utf-8")
         bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
         bot.reader = None
+        bot.answer_settings = replace(bot.answer_settings, **settings)
         answers.append(bot.ask(question))
+    return answers
+
+
+def test_which_source_is_not_answered_by_a_source_the_article_does_not_name(
+    tmp_path: Path,
+) -> None:
+    unnamed = "A senior port official said the north pier would reopen in May after repairs."
+    named = "Port official Jane Alder said the north pier would reopen in May after repairs."
+    question = "Which port official said the north pier would reopen in May?"
+    answers = _answers(tmp_path, question, [unnamed, named])
     assert answers[0].abstained and not answers[0].citations
     assert not answers[1].abstained
     assert answers[1].citations[0].quote == named
 
 
 def test_a_named_speakers_words_come_from_a_passage_that_names_them(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
+    (tmp_path / "corpus").mkdir()
     # Jane Alder is in the articles, on another subject: the names check alone is satisfied.
-    (corpus / "ferry.txt").write_text(
+    (tmp_path / "corpus" / "ferry.txt").write_text(
         "Ferry news\n\nHarbour master Jane Alder opened the new ferry office on Monday.\n",
         encoding="utf-8",
     )
-    words = "the north pier would reopen in May after the storm repairs were finished"
+    words = "said the north pier would reopen in May after the storm repairs were finished."
     question = "What did Jane Alder say about the north pier reopening in May?"
-    answers = []
-    for speaker in ("The harbour board", "Harbour master Jane Alder"):
-        (corpus / "harbour.txt").write_text(
-            f"Harbour news\n\n{speaker} said {words}.\n", encoding="utf-8"
-        )
-        bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
-        bot.reader = None
-        # Hashed words score low: only the rule under test may make it abstain.
-        bot.answer_settings = replace(bot.answer_settings, abstain_below=0.1)
-        answers.append(bot.ask(question))
+    # Hashed words score low: only the rule under test may make it abstain.
+    answers = _answers(
+        tmp_path,
+        question,
+        [f"The harbour board {words}", f"Harbour master Jane Alder {words}"],
+        abstain_below=0.1,
+    )
     assert answers[0].abstained and not answers[0].citations
     assert not answers[1].abstained
-    assert answers[1].citations[0].quote == f"Harbour master Jane Alder said {words}."
+    assert answers[1].citations[0].quote == f"Harbour master Jane Alder {words}"
