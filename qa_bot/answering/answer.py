@@ -117,6 +117,14 @@ def _is_heading(text: str) -> bool:
     return not _HEADING_END.search(text)
 
 
+_ASKS = re.compile(r"\?[\"'”’)\]]*\s*$")
+
+
+def _asks(text: str) -> bool:
+    """A sentence that is itself a question ("Will restrictions on coal be eased first?")."""
+    return _ASKS.search(text) is not None
+
+
 def score_sentences(
     question: str,
     query_vector: np.ndarray,
@@ -124,7 +132,12 @@ def score_sentences(
     retriever: Retriever,
     settings: AnswerSettings,
 ) -> list[Candidate]:
-    """Every usable sentence of the top hits with its evidence score, best first."""
+    """Every usable sentence of the top hits with its evidence score, best first.
+
+    Not usable: headings, sentences under ``min_words`` words, and sentences that are questions
+    themselves ("Will restrictions on coal be eased first?" shares a question's words and
+    answers nothing; on the 60 %-on-topic archive it was quoted for a question about gas).
+    """
     query_terms = set(bm25_tokens([canonical(question)])[0])
     out: list[Candidate] = []
     for hit in hits[: settings.hits_considered]:
@@ -134,7 +147,7 @@ def score_sentences(
         texts = hit.passage.sentence_texts()
         terms = bm25_tokens([canonical(t) for t in texts]) if texts else []
         for j, text in enumerate(texts):
-            if len(text.split()) < settings.min_words or _is_heading(text):
+            if len(text.split()) < settings.min_words or _is_heading(text) or _asks(text):
                 continue
             overlap = len(query_terms & set(terms[j])) / len(query_terms) if query_terms else 0.0
             evidence = float(cosines[j]) + settings.keyword_weight * overlap

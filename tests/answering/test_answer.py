@@ -104,3 +104,11 @@ def test_a_named_speakers_words_come_from_a_passage_that_names_them(tmp_path: Pa
     assert answers[0].abstained and not answers[0].citations
     assert not answers[1].abstained
     assert answers[1].citations[0].quote == f"Harbour master Jane Alder {words}"
+
+
+def test_a_sentence_that_asks_is_not_quoted_as_an_answer(tmp_path: Path) -> None:
+    asks = "Will the north pier reopen in May after the storm repairs?"
+    says = "The harbour board expects the north pier to reopen in May after repairs."
+    (answer,) = _answers(tmp_path, "Will the north pier reopen in May?", [f"{asks} {says}"])
+    assert not answer.abstained
+    assert [c.quote for c in answer.citations] == [says]
