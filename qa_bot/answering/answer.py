@@ -71,7 +71,8 @@ class AnswerSettings:
     on questions.jsonl 0.019 -> 0.057, held-out 0.054 -> 0.081).
 
     ``unattributed_penalty``: "What did Markov say about ...?" (question_type.asked_speaker) when
-    the leading sentence's passage and headline do not name Markov: whatever it says is not his.
+    the leading sentence's passage, headline, outlet and author do not name Markov: whatever it
+    says is not his (an article by him is his words, named or not).
     1.0, a rule: look-alike abstention 15 -> 20 of 46; held-out SQuAD and questions.jsonl
     unchanged; one held-out news question ("Why does Ignatov think ...?") now abstains, its
     leading sentence being about officials, not him (its evidence was the third quote). The
@@ -225,11 +226,15 @@ def _confidence(
         )
         confidence = max(of_kind, confidence - settings.missing_kind_penalty)
     speaker = asked_speaker(question)
+    documents = retriever.store.documents
     if candidates and speaker is not None and settings.unattributed_penalty > 0:
         # "What did Markov say about ...?" led by a sentence from a passage that does not name
-        # Markov (nor does its headline): whatever it says, it is not Markov's.
+        # Markov, nor does its headline, outlet or author (an author's words are the article):
+        # whatever it says, it is not Markov's.
         lead = candidates[0].hit.passage
-        if not names([lead.text, lead.title], speaker):
+        info = documents.get(lead.doc_id)
+        byline = [info.metadata.get(key, "") for key in ("outlet", "author")] if info else []
+        if not names([lead.text, lead.title, *byline], speaker):
             confidence -= settings.unattributed_penalty
     if candidates and unnamed_mention(question, candidates[0].text):
         # "Which official said ...?" led by "A senior official said ...": the articles do not
@@ -240,7 +245,6 @@ def _confidence(
         texts = [c.text for c in candidates[: settings.max_sentences]]
         if has_new_entity(question, texts, labels) is False:
             confidence -= settings.missing_entity_penalty
-    documents = retriever.store.documents
     quoted = {id(c.hit): c.hit for c in candidates[: settings.max_sentences]}
     texts = []
     for hit in quoted.values():

@@ -104,6 +104,14 @@ def test_a_named_speakers_words_come_from_a_passage_that_names_them(tmp_path: Pa
     assert answers[0].abstained and not answers[0].citations
     assert not answers[1].abstained
     assert answers[1].citations[0].quote == f"Harbour master Jane Alder {words}"
+    # Her own article speaks for her: the author counts as named.
+    (by_her,) = _answers(
+        tmp_path,
+        question,
+        [f"By Jane Alder\n\nThe harbour board {words}"],
+        abstain_below=0.1,
+    )
+    assert not by_her.abstained
 
 
 def test_a_sentence_that_asks_is_not_quoted_as_an_answer(tmp_path: Path) -> None:
