@@ -16,7 +16,7 @@ someone the articles never name is not answered with a quote about someone else.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,7 @@ from qa_bot.models import Answer, Citation, Hit, Passage
 
 if TYPE_CHECKING:
     from qa_bot.answering.retrieval import Retriever
+    from qa_bot.index.store import DocumentInfo
     from qa_bot.reader.model import Reader
 
 NO_ANSWER = (
@@ -227,15 +228,16 @@ def _confidence(
         confidence = max(of_kind, confidence - settings.missing_kind_penalty)
     speaker = asked_speaker(question)
     documents = retriever.store.documents
-    if candidates and speaker is not None and settings.unattributed_penalty > 0:
-        # "What did Markov say about ...?" led by a sentence from a passage that does not name
-        # Markov, nor does its headline, outlet or author (an author's words are the article):
-        # whatever it says, it is not Markov's.
-        lead = candidates[0].hit.passage
-        info = documents.get(lead.doc_id)
-        byline = [info.metadata.get(key, "") for key in ("outlet", "author")] if info else []
-        if not names([lead.text, lead.title, *byline], speaker):
-            confidence -= settings.unattributed_penalty
+    # "What did Markov say about ...?" led by a sentence from a passage that does not name
+    # Markov, nor does its headline, outlet or author (an author's words are the article):
+    # whatever it says, it is not Markov's.
+    if (
+        candidates
+        and speaker is not None
+        and settings.unattributed_penalty > 0
+        and not names(_where_named(candidates[0].hit.passage, documents), speaker)
+    ):
+        confidence -= settings.unattributed_penalty
     if candidates and unnamed_mention(question, candidates[0].text):
         # "Which official said ...?" led by "A senior official said ...": the articles do not
         # name the one asked for.
@@ -246,13 +248,16 @@ def _confidence(
         if has_new_entity(question, texts, labels) is False:
             confidence -= settings.missing_entity_penalty
     quoted = {id(c.hit): c.hit for c in candidates[: settings.max_sentences]}
-    texts = []
-    for hit in quoted.values():
-        texts += [hit.passage.title, hit.passage.text]
-        info = documents.get(hit.passage.doc_id)
-        if info is not None:
-            texts += [info.metadata.get("outlet", ""), info.metadata.get("author", "")]
+    texts = [text for hit in quoted.values() for text in _where_named(hit.passage, documents)]
     return confidence - settings.missing_name_penalty * len(missing_names(question, texts))
+
+
+def _where_named(passage: Passage, documents: Mapping[str, DocumentInfo]) -> list[str]:
+    """Where a name counts as given by ``passage``: its headline, its text, and its article's
+    outlet and author."""
+    info = documents.get(passage.doc_id)
+    byline = [info.metadata.get(key, "") for key in ("outlet", "author")] if info else []
+    return [passage.title, passage.text, *byline]
 
 
 def _adds_support(question: str, leading: str, text: str) -> bool:

@@ -43,24 +43,31 @@ PLACE = frozenset({"GPE", "LOC", "FAC"})
 # "Who is Mark Galeotti?" asks for a description and "Who is the audience for ...?" may be
 # answered by a common noun: a form of "to be" after "who" is not checked.
 _WHO = re.compile(r"^\W*(?:who|whom|whose)\b(?!\s+(?:is|are|was|were|'s)\b)", re.I)
-_ORG_WORDS = (
-    r"(?:newspaper|tabloid|outlet|paper|channel|network|broadcaster|agency|company|corporation|"
-    r"firm|organi[sz]ation|group|institute|think[ -]tank|party|bank|university|magazine|station)"
+# fmt: off
+_ORGANISATION_NOUNS = (
+    "newspaper", "tabloid", "outlet", "paper", "channel", "network", "broadcaster", "agency",
+    "company", "corporation", "firm", r"organi[sz]ation", "group", "institute", r"think[ -]tank",
+    "party", "bank", "university", "magazine", "station",
 )
-_PERSON_WORDS = (
-    r"(?:person|official|minister|diplomat|analyst|journalist|general|politician|leader|senator|"
-    r"spokes(?:wo)?man|ambassador|commentator|insider|expert|adviser|advisor|aide|lawmaker)"
+_PERSON_NOUNS = (
+    "person", "official", "minister", "diplomat", "analyst", "journalist", "general", "politician",
+    "leader", "senator", r"spokes(?:wo)?man", "ambassador", "commentator", "insider", "expert",
+    "adviser", "advisor", "aide", "lawmaker",
+)
+# Who or what news writing quotes without naming: "a senior official", "a popular tabloid". Not
+# the words that also name things that are not sources ("a general principle", "a third party").
+_NOT_SOURCES = frozenset((
+    "paper", "network", "group", "party", "bank", "university", "station", "person", "general",
+    "leader",
+))
+# fmt: on
+_ORG_WORDS = f"(?:{'|'.join(_ORGANISATION_NOUNS)})"
+_PERSON_WORDS = f"(?:{'|'.join(_PERSON_NOUNS)})"
+_SOURCE_WORDS = (
+    f"(?:{'|'.join(w for w in (*_ORGANISATION_NOUNS, *_PERSON_NOUNS) if w not in _NOT_SOURCES)})"
 )
 _WHICH_ORG = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?{_ORG_WORDS}\b", re.I)
 _WHICH_PERSON = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?{_PERSON_WORDS}\b", re.I)
-# Who or what news writing quotes without naming: "a senior official", "a popular tabloid". Not
-# the words that also name things that are not sources ("a general principle", "a third party").
-_SOURCE_WORDS = (
-    r"(?:newspaper|tabloid|outlet|channel|broadcaster|agency|company|corporation|firm|"
-    r"organi[sz]ation|institute|think[ -]tank|magazine|official|minister|diplomat|analyst|"
-    r"journalist|politician|senator|spokes(?:wo)?man|ambassador|commentator|insider|expert|"
-    r"adviser|advisor|aide|lawmaker)"
-)
 # "Which (senior) official ...": the source the answer must name.
 _WHICH_SOURCE = re.compile(
     rf"\b(?:which|what)\s+(?:[\w-]+\s+){{0,2}}?(?P<noun>{_SOURCE_WORDS})s?\b", re.I
