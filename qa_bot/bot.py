@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 DEFAULT_INDEX_DIR = "embeddings"
 MAX_QUESTION_CHARS = 1000
 MAX_HISTORY_TURNS = 6
+# Only an earlier answer's first sentence is read for whom it names (followup.py).
+_MAX_ANSWER_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,11 @@ class QABot:
             recent = [
                 Turn(t[: self.max_question_chars])
                 if isinstance(t, str)
-                else Turn(t.question[: self.max_question_chars], t.answered)
+                else replace(
+                    t,
+                    question=t.question[: self.max_question_chars],
+                    answer=t.answer[:_MAX_ANSWER_CHARS],
+                )
                 for t in list(history)[-MAX_HISTORY_TURNS:]
             ]
             query = contextualize(question, recent)[: 2 * self.max_question_chars]

@@ -107,11 +107,14 @@ class Turn:
 
     ``answered`` is False when the bot found nothing for it: such a turn lends its subject to a
     follow-up only when the follow-up refers back to it (a pronoun), never on a topic switch.
-    A plain string in a history counts as an answered turn.
+    A plain string in a history counts as an answered turn. ``answer`` is the bot's reply to
+    it, when known: after "Who wrote the piece on ...?" answered "... was written by Khoshnaw
+    Rahmani", a following "What else has he written?" is about Rahmani.
     """
 
     question: str
     answered: bool = True
+    answer: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa_bot.models import Turn
 
@@ -218,24 +218,56 @@ def _refers_back(question: str) -> bool:
     return bool(set(_words(question)) & pronouns)
 
 
-def _resolve(question: str, earlier: Sequence[tuple[str, bool]]) -> str:
+# "Who wrote ...?", "Which candidate ...?": a question whose answer may be a person.
+_ASKS_WHO = re.compile(r"^\W*(?:who|whom|which)\b", re.IGNORECASE)
+# "Who did Putin say ...?", "Which candidate would Trump ...?": where the turn's subject starts.
+_SUBJECT = re.compile(
+    r"^\W*(?:who|whom|which(?:\s+[\w-]+){0,3}?)\s+"
+    r"(?:did|does|do|has|have|had|will|would|can|could|should|is|was|are|were)\s+",
+    re.IGNORECASE,
+)
+# A quotation in an answer: a quoted sentence or an article's quoted headline.
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
+def _answered_person(turn: Turn) -> str | None:
+    """The person a "who" turn's answer named, unless a person is that question's subject:
+    "Who wrote the Jadetimes piece on Trump?" answered "... was written by Khoshnaw Rahmani"
+    makes a following "he" Khoshnaw Rahmani, but after "Who did Putin say was the best
+    candidate?" "he" stays Putin. The answer's first quote is read, names outside quotation
+    marks first (a quoted headline or quote names others in passing)."""
+    if not turn.answered or not turn.answer or not _ASKS_WHO.match(turn.question):
+        return None
+    subject = _SUBJECT.match(turn.question)
+    if subject and any(e.person and e.start == subject.end() for e in _entities(turn.question)):
+        return None  # "Who did Putin say ...?" then "Was he sincere?": he is Putin
+    lead = re.split(r"\[\d+\]", turn.answer, maxsplit=1)[0]
+    for text in (_QUOTED.sub(" ", lead), lead):
+        for entity in _entities(text):
+            if entity.person:
+                return entity.text
+    return None
+
+
+def _resolve(question: str, earlier: Sequence[Turn]) -> str:
     if not earlier or not needs_context(question):
         return question
     # Answered turns lend their subject; the unanswered turn just before only to a pronoun.
     last = len(earlier) - 1
-    lenders = [
-        text
-        for i, (text, answered) in enumerate(earlier)
-        if answered or (i == last and _refers_back(question))
+    lending = [
+        turn
+        for i, turn in enumerate(earlier)
+        if turn.answered or (i == last and _refers_back(question))
     ]
-    if not lenders:
+    if not lending:
         return question
+    lenders = [turn.question for turn in lending]
     subject_turn = lenders[-1]
     resolved = question
     words = set(_words(question))
     own = {e.text.lower() for e in _entities(question)}
     if words & set(_PERSON_PRONOUNS):
-        person = _recent_person(lenders)
+        person = _answered_person(lending[-1]) or _recent_person(lenders)
         if person is not None and person.lower() not in own:
             resolved = _replace_person_pronouns(question, person)
     present = {w.lower() for w in _words(resolved)} | {e.text.lower() for e in _entities(resolved)}
@@ -264,9 +296,9 @@ def contextualize(question: str, history: Sequence[str | Turn]) -> str:
     """
     question = question.strip()
     turns = [t if isinstance(t, Turn) else Turn(t) for t in history]
-    turns = [Turn(t.question.strip(), t.answered) for t in turns if t.question.strip()]
+    turns = [replace(t, question=t.question.strip()) for t in turns if t.question.strip()]
     # Earlier turns may be follow-ups themselves: resolve them in order so the subject carries.
-    resolved: list[tuple[str, bool]] = []
+    resolved: list[Turn] = []
     for turn in turns[-_MAX_HISTORY:]:
-        resolved.append((_resolve(turn.question, resolved), turn.answered))
+        resolved.append(replace(turn, question=_resolve(turn.question, resolved)))
     return _resolve(question, resolved)

@@ -25,7 +25,7 @@ from typing import Any
 
 from qa_bot.errors import QABotError
 from qa_bot.evaluation.question_set import Question, has_evidence, normalise
-from qa_bot.models import Answer, Hit, Passage
+from qa_bot.models import Answer, Hit, Passage, Turn
 
 REPORT_FORMAT = "qa_bot-eval/1"
 
@@ -111,7 +111,9 @@ def evaluate(
     """Run every question through ``bot.retrieve`` and ``bot.ask`` once and score the results.
 
     A follow-up (a question with a ``history``) goes through ``bot.chat`` instead, twice like
-    the others: once with ``k`` for the retrieval metrics (its hits), once as users get it.
+    the others: once with ``k`` for the retrieval metrics (its hits), once as users get it. Its
+    earlier turns are asked first, in order, so its history holds what a chat's would: each
+    turn's question, whether it was answered and the answer.
 
     nDCG@10 uses binary relevance (every passage holding the evidence counts); the ideal DCG
     assumes all relevant passages of the bot's collection (``bot.passages``) up front, or, when
@@ -143,13 +145,14 @@ def evaluate(
     results: list[QuestionResult] = []
     retrieved: dict[str, Passage] = {}
     for number, question in enumerate(questions, start=1):
+        history = _chat_history(bot, question, ask_k)
         started = time.perf_counter()
         if question.history:
-            hits = list(bot.chat(question.question, question.history, k=k).hits)[:k]
+            hits = list(bot.chat(question.question, history, k=k).hits)[:k]
         else:
             hits = list(bot.retrieve(question.question, k=k))[:k]
         retrieved_at = time.perf_counter()
-        answer = _answer(bot, question, ask_k)
+        answer = _answer(bot, question, history, ask_k)
         answered_at = time.perf_counter()
         for hit in hits:
             retrieved.setdefault(hit.passage.passage_id, hit.passage)
@@ -182,10 +185,21 @@ def evaluate(
     return Report(tuple(results), _totals(results, passages), run, groups)
 
 
-def _answer(bot: Any, question: Question, ask_k: int | None) -> Answer:
+def _chat_history(bot: Any, question: Question, ask_k: int | None) -> list[Turn]:
+    """A follow-up's earlier turns as the chat holds them: each asked in turn, with whether
+    the bot answered it and its answer (which a "he" may point into)."""
+    options = {} if ask_k is None else {"k": ask_k}
+    turns: list[Turn] = []
+    for earlier in question.history:
+        answer = bot.chat(earlier, turns, **options) if turns else bot.ask(earlier, **options)
+        turns.append(Turn(earlier, not answer.abstained, answer.text))
+    return turns
+
+
+def _answer(bot: Any, question: Question, history: list[Turn], ask_k: int | None) -> Answer:
     options = {} if ask_k is None else {"k": ask_k}
     answer: Answer = (
-        bot.chat(question.question, question.history, **options)
+        bot.chat(question.question, history, **options)
         if question.history
         else bot.ask(question.question, **options)
     )

@@ -176,6 +176,7 @@ class Session:
     messages: tuple[dict[str, str], ...] = ()
     questions: tuple[str, ...] = ()
     answered: tuple[bool, ...] = ()  # per question: whether the bot found an answer
+    replies: tuple[str, ...] = ()  # per question: the answer's text (a follow-up's "he")
     sources: tuple[str, ...] = ()  # one panel block per answered turn, newest first
 
     def panel(self) -> str:
@@ -208,7 +209,10 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
     try:
         # Generated replies arrive as text chunks first (shown as a draft), then the checked
         # Answer; extractive answers arrive whole.
-        history = [Turn(q, a) for q, a in zip(session.questions, session.answered, strict=True)]
+        history = [
+            Turn(q, a, r)
+            for q, a, r in zip(session.questions, session.answered, session.replies, strict=True)
+        ]
         for item in bot.stream(question, history=history):
             if isinstance(item, str):
                 draft += item
@@ -234,6 +238,7 @@ def respond(bot: ChatBot, question: str, session: Session) -> Iterator[tuple[Ses
         session, user, render_answer(answer, turn=turn),
         questions=(*session.questions, question),
         answered=(*session.answered, not answer.abstained),
+        replies=(*session.replies, answer.text),
         sources=(
             render_sources(answer, bot.documents, turn=turn, article=bot.article),
             *session.sources,

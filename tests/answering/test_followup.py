@@ -104,3 +104,39 @@ def test_after_an_unanswered_turn_the_last_answered_subject_carries() -> None:
     history = [Turn("Why is Moscow wary of Trump?"), Turn("Who is Olaf Scholz?", answered=False)]
     query = contextualize("what about the sanctions", history)
     assert "Moscow" in query and "Scholz" not in query
+
+
+WROTE = Turn(
+    "Who wrote the Jadetimes piece on Russian elites and Trump?",
+    answer="“Why the Russian Elite Courts Trump” was written by Khoshnaw Rahmani [1].",
+)
+
+
+def test_he_after_a_who_question_is_the_person_its_answer_named() -> None:
+    query = contextualize("How many years has he been covering politics?", [WROTE])
+    assert query.startswith("How many years has Khoshnaw Rahmani been covering politics?")
+    # Without the answer, the only person to hand is the one the question named in passing.
+    plain = contextualize("How many years has he been covering politics?", [WROTE.question])
+    assert "Khoshnaw" not in plain
+
+
+def test_names_in_quotation_marks_count_only_when_none_are_outside() -> None:
+    favoured = Turn(
+        "Which US candidate did Kremlin insiders quietly favor?",
+        answer="“The Kremlin is cheering for Trump,” said an insider close to Kremlin leadership.",
+    )
+    query = contextualize("Why would Putin feel comfortable dealing with him?", [favoured])
+    assert query.startswith("Why would Putin feel comfortable dealing with Trump?")
+
+
+def test_he_stays_the_subject_of_the_who_question() -> None:
+    said = Turn(
+        "Who did Putin say during the campaign was the best candidate for Russia?",
+        answer="Putin had repeatedly stated that President Joe Biden would be the best [1]",
+    )
+    assert contextualize("Was he being sincere?", [said]).startswith("Was Putin being sincere?")
+
+
+def test_an_unanswered_who_question_lends_no_person_from_its_reply() -> None:
+    unanswered = Turn(WROTE.question, answered=False, answer="I found nothing by Mark Smith.")
+    assert "Smith" not in contextualize("What else has he written?", [unanswered])

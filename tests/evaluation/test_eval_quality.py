@@ -76,10 +76,11 @@ SQUAD_FLOORS = {
 # followups.jsonl with the reader (hit@1 0.710, hit@5 0.935, MRR 0.811, answer evidence 0.677,
 # no false abstention; 0.645 / 0.935 / 0.765 / 0.645 without it), less one question; without the
 # follow-up rewriting (each question asked alone) it scored hit@5 0.806, answer evidence 0.419.
-# Abstention 0.4 (2 of 5; 0.2 before "how long" asked for a duration and the answer-kind rule
-# became hard): gated at that level, since one question less is where it was before.
+# Abstention 0.8 (4 of 5; 0.4 before each earlier turn was asked first and its answer passed
+# on, so that "he" after "Who wrote ...?" is the writer; 0.2 before "how long" asked for a
+# duration and the answer-kind rule became hard): gated at the target, 0.6.
 FOLLOWUP_FLOORS = {
-    "abstention_accuracy": (">=", 0.39),
+    "abstention_accuracy": (">=", 0.6),
     "hit@1": (">=", 0.67),
     "hit@5": (">=", 0.90),
     "mrr@10": (">=", 0.77),

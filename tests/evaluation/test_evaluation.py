@@ -23,7 +23,7 @@ from qa_bot.evaluation.metrics import (
 )
 from qa_bot.evaluation.question_set import Question
 from qa_bot.evaluation.report import compare, format_comparison, format_report
-from qa_bot.models import Answer, Citation, Hit, Passage
+from qa_bot.models import Answer, Citation, Hit, Passage, Turn
 
 pytestmark = pytest.mark.unit
 
@@ -66,6 +66,7 @@ class FakeBot:
     scripts: dict[str, Script]
     with_passages: bool = True
     calls: list[tuple[str, str, int | None]] = field(default_factory=list)
+    histories: list[list[Turn]] = field(default_factory=list)
 
     @property
     def passages(self) -> list[Passage]:
@@ -89,9 +90,10 @@ class FakeBot:
             question, text, tuple(s.citations), tuple(self._hits(question)), s.abstained, 0.5
         )
 
-    def chat(self, question: str, history: Sequence[str], *, k: int | None = None) -> Answer:
+    def chat(self, question: str, history: Sequence[Turn], *, k: int | None = None) -> Answer:
         """A follow-up is scripted under "question | last earlier question"."""
-        key = f"{question} | {history[-1]}"
+        self.histories.append(list(history))
+        key = f"{question} | {history[-1].question}"
         self.calls.append(("chat", key, k))
         s = self.scripts[key]
         hits = self._hits(key)[:k] if k is not None else self._hits(key)
@@ -221,13 +223,24 @@ def test_follow_ups_go_through_chat_with_their_history() -> None:
     assert bot.calls == [
         ("retrieve", "brave?", 2),
         ("ask", "brave?", None),
+        ("ask", "wary?", None),  # its earlier turn, asked first as in a chat
         ("chat", "why? | wary?", 2),
         ("chat", "why? | wary?", None),
     ]
+    # The follow-up's history holds the earlier turn as the chat would: answered, and its answer.
+    assert bot.histories[-1] == [Turn("wary?", True, "Filler text about the weather in Sochi. [1]")]
     result = report.results[1]
     assert result.first_hit_rank == 1 and result.answer_has_evidence
     assert result.query == "why? (Moscow)" and report.results[0].query == ""
     assert "f1: searched for: why? (Moscow)" in format_report(report)
+
+
+def test_an_earlier_turn_that_found_nothing_is_sent_as_unanswered() -> None:
+    follow_up = Question("f2", "and then?", (), False, ("lost?",))
+    bot = FakeBot({**BASE, "and then? | lost?": Script(["E"], abstained=True)})
+    evaluate(bot, [follow_up], k=2)
+    nothing = "I found nothing about that in the articles."
+    assert bot.histories[-1] == [Turn("lost?", False, nothing)]
 
 
 def test_without_bot_passages_uses_retrieved_ones() -> None:

@@ -58,6 +58,7 @@ class FakeBot:
         self.others = tuple(others)  # more passages of the index, e.g. of the same article
         self.error = error
         self.calls: list[tuple[str, list[str | Turn]]] = []
+        self.replies: list[str] = []  # the text of each answer given
         self.documents = {
             passage.doc_id: FakeDoc(
                 passage.doc_id,
@@ -94,6 +95,7 @@ class FakeBot:
             for s in spans
         )
         text = " ".join(f"{c.quote.strip()} [1]" for c in cites)
+        self.replies.append(text)
         return Answer(question, text, cites, (hit,), False, 0.7, {"total": 0.25}, query)
 
     def stream(
@@ -196,7 +198,9 @@ def test_follow_up_sends_history_and_shows_the_searched_query() -> None:
     bot = FakeBot(_passage(EVIL_TEXT))
     first = _run(bot, "Why is Moscow wary of Trump?")[-1]
     second = _run(bot, "What did he do?", first)[-1]
-    assert bot.calls[-1] == ("What did he do?", [Turn("Why is Moscow wary of Trump?", True)])
+    # The earlier turn goes with its answer, which a follow-up's "he" may point into.
+    earlier = Turn("Why is Moscow wary of Trump?", True, bot.replies[0])
+    assert bot.calls[-1] == ("What did he do?", [earlier])
     assert "Searched for: What did he do? (Moscow)" in _last_reply(second)
     assert second.questions == ("Why is Moscow wary of Trump?", "What did he do?")
     assert len(second.messages) == 4
@@ -207,7 +211,10 @@ def test_a_turn_that_found_nothing_is_sent_as_unanswered() -> None:
     bot = FakeBot(_passage(EVIL_TEXT))
     first = _run(bot, "What about Brazil?")[-1]  # the fake abstains on Brazil
     _run(bot, "Why is Moscow wary of Trump?", first)
-    assert bot.calls[-1] == ("Why is Moscow wary of Trump?", [Turn("What about Brazil?", False)])
+    assert bot.calls[-1] == (
+        "Why is Moscow wary of Trump?",
+        [Turn("What about Brazil?", False, "nothing")],
+    )
     assert first.answered == (False,)
 
 
