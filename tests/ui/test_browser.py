@@ -279,6 +279,9 @@ def test_topic_switch_after_no_answer_and_a_question_about_an_article(
     assert "[1]" in reply and "Scholz" not in reply
     reply = _ask(page, "Who wrote the piece about Putin riding a tiger?", "article_fact")
     assert "was written by Mark Galeotti" in reply and "[1]" in reply
+    # "he" is the writer the answer named (the chat sends its answers with the history).
+    reply = _ask(page, "Has he written any books?", "answer_pronoun")
+    assert "Searched for: Has Mark Galeotti written any books?" in reply
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "issue15_conversation.png"), full_page=True)
     page.close()
