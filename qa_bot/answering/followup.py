@@ -5,7 +5,9 @@ question leans on earlier turns (a pronoun with no antecedent of its own, "what 
 "and …", or a short question with no named entity), a clear person pronoun is replaced by the
 most recent person named earlier, and the earlier subject's key terms are appended in brackets:
 ``"What did Trump do in 2017? (Moscow)"``. A question that stands on its own is returned
-unchanged.
+unchanged. After a "who / which" turn, the person is the one its answer named, when the turn
+carries its answer and no person is that question's own subject ("Who wrote the piece?" then
+"What else has he written?": the writer).
 
 Only turns that were answered lend their subject: after "Who is Olaf Scholz?" found nothing,
 "what does Putin want from Trump" is searched as it is. An unanswered turn lends its subject
@@ -281,7 +283,8 @@ def contextualize(question: str, history: Sequence[str | Turn]) -> str:
     """The question to search for, given the user's earlier turns (oldest first).
 
     A follow-up that leans on earlier turns gets their subject: a clear person pronoun
-    ("he", "his", "him", "she") is replaced by the person named most recently, and the key
+    ("he", "his", "him", "she") is replaced by the person named most recently (after a "who"
+    turn that carries its answer, the person the answer named), and the key
     terms of the previous answered turn (its named entities, else its nouns) are appended in
     brackets. A question that stands on its own comes back unchanged. A turn the bot found
     nothing for lends nothing, unless the question right after it refers back with a pronoun.
