@@ -163,3 +163,12 @@ def has_new_entity(question: str, texts: Iterable[str], labels: frozenset[str]) 
             if ent.label_ in labels and not _words(ent.text) <= asked:
                 return True
     return False
+
+
+def persons(text: str) -> list[str] | None:
+    """The people ``text`` names, in order ("Boris Bondarev" in "Former diplomat Boris
+    Bondarev said ..."); None when the recogniser is not installed."""
+    nlp = _pipeline()
+    if nlp is None:
+        return None
+    return [ent.text for ent in nlp(text).ents if ent.label_ == "PERSON"]

@@ -24,6 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from qa_bot.answering.answer_type import persons
 from qa_bot.models import Turn
 
 __all__ = ["contextualize", "needs_context"]
@@ -236,18 +237,26 @@ def _answered_person(turn: Turn) -> str | None:
     """The person a "who" turn's answer named, unless a person is that question's subject:
     "Who wrote the Jadetimes piece on Trump?" answered "... was written by Khoshnaw Rahmani"
     makes a following "he" Khoshnaw Rahmani, but after "Who did Putin say was the best
-    candidate?" "he" stays Putin. The answer's first quote is read, names outside quotation
-    marks first (a quoted headline or quote names others in passing)."""
+    candidate?" "he" stays Putin.
+
+    The answer's first quote is read, less what it puts in quotation marks (a headline, or
+    someone's words that name others in passing: "what some might call “Trumpworld”"), for the
+    first person spaCy's recogniser finds there that the question does not name; a single
+    capitalised word is not enough in an answer ("Former diplomat Boris Bondarev ...").
+    """
     if not turn.answered or not turn.answer or not _ASKS_WHO.match(turn.question):
         return None
     subject = _SUBJECT.match(turn.question)
     if subject and any(e.person and e.start == subject.end() for e in _entities(turn.question)):
         return None  # "Who did Putin say ...?" then "Was he sincere?": he is Putin
-    lead = re.split(r"\[\d+\]", turn.answer, maxsplit=1)[0]
-    for text in (_QUOTED.sub(" ", lead), lead):
-        for entity in _entities(text):
-            if entity.person:
-                return entity.text
+    lead = _QUOTED.sub(" ", re.split(r"\[\d+\]", turn.answer, maxsplit=1)[0])
+    named = {e.text.lower() for e in _entities(turn.question)}
+    # The small recogniser misses some names ("Anneliese Dodds"): a capitalised run of two or
+    # more words that looks like a person's name is taken after what it finds.
+    runs = [e.text for e in _entities(lead) if e.person and " " in e.text]
+    for person in [*(persons(lead) or []), *runs]:
+        if person.lower() not in named:
+            return person
     return None
 
 

@@ -120,13 +120,28 @@ def test_he_after_a_who_question_is_the_person_its_answer_named() -> None:
     assert "Khoshnaw" not in plain
 
 
-def test_names_in_quotation_marks_count_only_when_none_are_outside() -> None:
-    favoured = Turn(
-        "Which US candidate did Kremlin insiders quietly favor?",
-        answer="“The Kremlin is cheering for Trump,” said an insider close to Kremlin leadership.",
+def test_the_answer_is_read_for_people_not_capitalised_words_or_quotations() -> None:
+    diplomat = Turn(
+        "Which former diplomat resigned over the invasion?",
+        answer="Former diplomat Boris Bondarev, who resigned, explained, “Donald Trump is a show.”",
     )
-    query = contextualize("Why would Putin feel comfortable dealing with him?", [favoured])
-    assert query.startswith("Why would Putin feel comfortable dealing with Trump?")
+    query = contextualize("What did he say about US politics?", [diplomat])
+    assert query.startswith("What did Boris Bondarev say about US politics?")
+    spokesman = Turn(
+        "Who is the Kremlin spokesman?",
+        answer="The Kremlin is now a player in what some might call “Trumpworld.” [1]",
+    )
+    assert contextualize("What did he say about Trump?", [spokesman]).startswith(
+        "What did he say about Trump?"
+    )
+    # A name the small recogniser misses is still found as a capitalised run of words.
+    minister = Turn(
+        "Which British minister resigned?",
+        answer="The resignation of Anneliese Dodds, the UK development minister, was covered.",
+    )
+    assert contextualize("Why did she quit?", [minister]).startswith(
+        "Why did Anneliese Dodds quit?"
+    )
 
 
 def test_he_stays_the_subject_of_the_who_question() -> None:
