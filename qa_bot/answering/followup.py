@@ -7,7 +7,8 @@ most recent person named earlier, and the earlier subject's key terms are append
 ``"What did Trump do in 2017? (Moscow)"``. A question that stands on its own is returned
 unchanged. After a "who / which" turn, the person is the one its answer named, when the turn
 carries its answer and no person is that question's own subject ("Who wrote the piece?" then
-"What else has he written?": the writer).
+"What else has he written?": the writer), and after a question about an article ("Who wrote the
+piece about ...?") "When was it published?" asks for that article's date.
 
 Only turns that were answered lend their subject: after "Who is Olaf Scholz?" found nothing,
 "what does Putin want from Trump" is searched as it is. An unanswered turn lends its subject
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from qa_bot.answering.answer_type import persons
+from qa_bot.answering.article_facts import fact_question
 from qa_bot.models import Turn
 
 __all__ = ["contextualize", "needs_context"]
@@ -260,6 +262,18 @@ def _answered_person(turn: Turn) -> str | None:
     return None
 
 
+def _about_the_article(question: str, earlier: str) -> str | None:
+    """ "When was it published?" after "Who wrote the piece about Putin riding a tiger?": the
+    same article's facts, asked as "When was the piece about Putin riding tiger published?"
+    (article_facts.py); None unless both are questions about an article."""
+    asked = fact_question(earlier)
+    pronoun = re.search(r"\b(?:it|this|that)\b", question, re.IGNORECASE)
+    if asked is None or pronoun is None:
+        return None
+    named = f"{question[: pronoun.start()]}the piece about {asked.topic}{question[pronoun.end() :]}"
+    return named if fact_question(named) is not None else None
+
+
 def _resolve(question: str, earlier: Sequence[Turn]) -> str:
     if not earlier or not needs_context(question):
         return question
@@ -274,6 +288,9 @@ def _resolve(question: str, earlier: Sequence[Turn]) -> str:
         return question
     lenders = [turn.question for turn in lending]
     subject_turn = lenders[-1]
+    article = _about_the_article(question, subject_turn)
+    if article is not None:
+        return article
     resolved = question
     words = set(_words(question))
     own = {e.text.lower() for e in _entities(question)}

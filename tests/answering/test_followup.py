@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qa_bot.answering.article_facts import fact_question
 from qa_bot.answering.followup import contextualize, needs_context
 from qa_bot.models import Turn
 
@@ -155,3 +156,14 @@ def test_he_stays_the_subject_of_the_who_question() -> None:
 def test_an_unanswered_who_question_lends_no_person_from_its_reply() -> None:
     unanswered = Turn(WROTE.question, answered=False, answer="I found nothing by Mark Smith.")
     assert "Smith" not in contextualize("What else has he written?", [unanswered])
+
+
+def test_it_after_a_question_about_an_article_is_that_article() -> None:
+    wrote = "Who wrote the piece about Putin riding a tiger?"
+    asked = fact_question(contextualize("When was it published?", [wrote]))
+    assert asked is not None and (asked.fact, asked.topic) == ("date", "Putin riding tiger")
+    later = [wrote, "When was it published?"]
+    asked = fact_question(contextualize("Which outlet ran it?", later))
+    assert asked is not None and (asked.fact, asked.topic) == ("outlet", "Putin riding tiger")
+    # Not a question about the article: the usual follow-up.
+    assert fact_question(contextualize("When was it signed?", [wrote])) is None
