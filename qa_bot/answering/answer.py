@@ -252,6 +252,24 @@ def _confidence(
     return confidence - settings.missing_name_penalty * len(missing_names(question, texts))
 
 
+def _by_the_author(
+    question: str, candidates: list[Candidate], documents: Mapping[str, DocumentInfo]
+) -> list[Candidate]:
+    """For "What did Mark Galeotti write about Putin?" when Galeotti wrote one of the articles
+    read: only that article's sentences, his words (else every candidate, for the speaker
+    rule to judge)."""
+    speaker = asked_speaker(question)
+    if speaker is None:
+        return candidates
+    own = [
+        c
+        for c in candidates
+        if (info := documents.get(c.hit.passage.doc_id)) is not None
+        and names([info.metadata.get("author", "")], speaker)
+    ]
+    return own or candidates
+
+
 def _where_named(passage: Passage, documents: Mapping[str, DocumentInfo]) -> list[str]:
     """Where a name counts as given by ``passage``: its headline, its text, and its article's
     outlet and author."""
@@ -298,6 +316,7 @@ def compose_answer(
         too_unlikely = best_prob < rs.abstain_below
     else:
         candidates = score_sentences(searched, query_vector, hits, retriever, settings)
+    candidates = _by_the_author(searched, candidates, retriever.store.documents)
     confidence = _confidence(searched, candidates, retriever, settings)
     if read is not None:
         # More sentences only when they add support: each must be nearly as likely an answer.

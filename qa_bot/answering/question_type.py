@@ -9,7 +9,8 @@ answered by the articles:
   would quote, their headlines or their articles' outlet/author;
 - whose words: a question asking what a named person said or thinks ("What did Markov say
   about ...?", "What was Peskov’s reaction ...?") is answered only when its leading sentence
-  comes from a passage naming them, or from their own article (outlet or author);
+  comes from a passage naming them, or from their own article (outlet or author); when they
+  wrote one of the articles read, only that article is quoted (answer.py);
 - the kind of answer: a question asking for a quantity ("how many", "how much money", "what
   share") needs a sentence with a number the question does not already give, one asking for a
   date or year ("what date", "which year") a sentence with a date, one asking for a duration

@@ -114,6 +114,22 @@ def test_a_named_speakers_words_come_from_a_passage_that_names_them(tmp_path: Pa
     assert not by_her.abstained
 
 
+def test_what_an_author_says_is_quoted_from_her_own_article(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    # Another article matches the question's words best, but does not name her.
+    other = "The harbour board says the north pier will reopen in May after the storm repairs."
+    (tmp_path / "corpus" / "pier.txt").write_text(f"Pier news\n\n{other}\n", encoding="utf-8")
+    hers = "The north pier should never have closed for the whole winter, in my view."
+    (answer,) = _answers(
+        tmp_path,
+        "What does Jane Alder say about the north pier reopening in May after the storm?",
+        [f"By Jane Alder\n\n{hers}"],
+        abstain_below=0.1,
+    )
+    assert not answer.abstained
+    assert [c.quote for c in answer.citations] == [hers]
+
+
 def test_a_sentence_that_asks_is_not_quoted_as_an_answer(tmp_path: Path) -> None:
     asks = "Will the north pier reopen in May after the storm repairs?"
     says = "The harbour board expects the north pier to reopen in May after repairs."
