@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from qa_bot.answering.answer import AnswerSettings, compose_answer, read_hits
 from qa_bot.answering.article_facts import fact_answer, fact_question
+from qa_bot.answering.question_type import topic_request
 from qa_bot.answering.reading import ReaderSettings
 from qa_bot.answering.retrieval import RetrievalSettings, Retriever
 from qa_bot.answering.spelling import Speller
@@ -362,6 +363,10 @@ class QABot:
         return answer
 
     def _answer(self, question: str, query: str, k: int) -> Answer:
+        topic = topic_request(query)
+        if topic is not None:
+            # "What do the articles say about China?": the sentences that mention China.
+            return self._extract(question, topic, k, topic=topic)
         asked = fact_question(query)
         if asked is None:
             return self._extract(question, query, k)
@@ -370,7 +375,7 @@ class QABot:
         about = self._extract(question, asked.topic, k)
         return fact_answer(question, asked, about, self._state.store.documents)
 
-    def _extract(self, question: str, query: str, k: int) -> Answer:
+    def _extract(self, question: str, query: str, k: int, topic: str | None = None) -> Answer:
         state = self._state  # one snapshot for the whole answer
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -380,7 +385,7 @@ class QABot:
         t2 = time.perf_counter()
         answer = compose_answer(
             question, vector, hits, state.retriever, self.answer_settings, query=query,
-            read=read, reader_settings=self.reader_settings,
+            read=read, reader_settings=self.reader_settings, topic=topic,
         )  # fmt: skip
         t3 = time.perf_counter()
         timings.update(embed=t1 - t0, retrieve=t2 - t1, answer=t3 - t2, total=t3 - t0)

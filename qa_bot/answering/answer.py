@@ -28,6 +28,7 @@ from qa_bot.answering.question_type import (
     asked_speaker,
     expected_kind,
     has_kind,
+    mentions,
     missing_names,
     names,
     question_numbers,
@@ -295,11 +296,15 @@ def compose_answer(
     query: str | None = None,
     read: Sequence[Candidate] | None = None,
     reader_settings: ReaderSettings | None = None,
+    topic: str | None = None,
 ) -> Answer:
     """The extractive answer to ``question`` from ``hits`` (see the module docstring).
 
     With ``read`` (the candidates of :func:`read_hits`, the hits reranked by it), the reader's
-    probabilities choose and order the sentences and add an abstention rule.
+    probabilities choose and order the sentences and add an abstention rule. With ``topic``
+    (question_type.topic_request: "What do the articles say about China?"), the answer is the
+    best sentences that mention the topic, however loosely they match the question's wording,
+    and nothing when none does.
     """
     settings = settings or AnswerSettings()
     searched = query or question
@@ -318,6 +323,9 @@ def compose_answer(
         candidates = score_sentences(searched, query_vector, hits, retriever, settings)
     candidates = _by_the_author(searched, candidates, retriever.store.documents)
     confidence = _confidence(searched, candidates, retriever, settings)
+    if topic is not None:
+        candidates = [c for c in candidates if mentions(c.text, topic)]
+        confidence = max((c.evidence for c in candidates), default=0.0)
     if read is not None:
         # More sentences only when they add support: each must be nearly as likely an answer.
         candidates = [c for c in candidates if (c.prob or 0.0) >= rs.also_below * best_prob]
@@ -327,7 +335,8 @@ def compose_answer(
         for cand in candidates
         if (span := quote_span(cand.hit.passage, cand.sentence_index)) is not None
     ]
-    if not quotable or confidence < settings.abstain_below or too_unlikely:
+    weak = confidence < settings.abstain_below and topic is None
+    if not quotable or weak or too_unlikely:
         return Answer(
             question=question,
             text=NO_ANSWER,

@@ -237,3 +237,61 @@ def has_kind(text: str, kind: str, question: str = "") -> bool:
     pattern = _HAS_DATE if kind == "date" else _HAS_NUMBER
     own = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in own for m in pattern.finditer(text))
+
+
+# "What do the articles say about China?", "Tell me about the sanctions": a request for what the
+# articles say on a subject, not a question a sentence answers.
+_TOPIC_REQUEST = re.compile(
+    r"^\W*(?:(?:what|anything)\s+(?:do|does|did)\s+(?:the\s+|these\s+|your\s+)?"
+    r"(?:articles?|pieces?|stories|story|reports?|texts?|sources?|news)\s+"
+    r"(?:say|said|tell\s+(?:me|us)|report|write|mention)"
+    r"|(?:what|anything)\s+(?:is|was)\s+(?:said|written|reported)"
+    r"|anything\s+in\s+(?:the\s+)?(?:articles?|news)"
+    r"|tell\s+me(?:\s+more)?)"
+    r"\s+(?:about|on|of)\s+(?P<topic>[^?]+?)\W*$",
+    re.IGNORECASE,
+)
+_TOPIC_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "and",
+        "or",
+        "to",
+        "for",
+        "with",
+        "about",
+        "from",
+        "by",
+        "at",
+        "as",
+        "its",
+        "their",
+        "his",
+        "her",
+        "this",
+        "that",
+    ]
+)
+
+
+def topic_request(question: str) -> str | None:
+    """The subject of a request like "What do the articles say about China?" or "Tell me about
+    the sanctions" ("China", "the sanctions"), or None for any other question."""
+    match = _TOPIC_REQUEST.match(question)
+    return match.group("topic").strip() if match else None
+
+
+def mentions(text: str, topic: str) -> bool:
+    """Whether ``text`` speaks of ``topic``: each of its words, less "the", "of" and the like,
+    at the start of a word of ``text`` (a final "s" aside: "sanctions" by "sanction"), or
+    another name of the same country ("China" by "Chinese")."""
+    words = [w for w in re.findall(r"[\w’'-]+", topic) if w.lower() not in _TOPIC_STOPWORDS]
+    folded = canonical(text)
+    return bool(words) and all(
+        _names(folded, w[:-1] if len(w) > 3 and w.lower().endswith("s") else w) for w in words
+    )

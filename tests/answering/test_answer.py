@@ -130,6 +130,22 @@ def test_what_an_author_says_is_quoted_from_her_own_article(tmp_path: Path) -> N
     assert [c.quote for c in answer.citations] == [hers]
 
 
+def test_what_the_articles_say_about_a_topic_is_the_sentences_that_mention_it(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "The north pier reopened in May after the storm repairs. "
+        "Harbour fees rose again, and the ferry to the island now runs twice a day."
+    )
+    (ferry,) = _answers(tmp_path, "What do the articles say about the ferry?", [text])
+    assert not ferry.abstained
+    assert [c.quote for c in ferry.citations] == [
+        "Harbour fees rose again, and the ferry to the island now runs twice a day."
+    ]
+    (airport,) = _answers(tmp_path, "Tell me about the airport", [text])
+    assert airport.abstained and not airport.citations
+
+
 def test_a_sentence_that_asks_is_not_quoted_as_an_answer(tmp_path: Path) -> None:
     asks = "Will the north pier reopen in May after the storm repairs?"
     says = "The harbour board expects the north pier to reopen in May after repairs."

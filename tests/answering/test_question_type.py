@@ -8,9 +8,11 @@ from qa_bot.answering.question_type import (
     asked_speaker,
     expected_kind,
     has_kind,
+    mentions,
     missing_names,
     names,
     question_names,
+    topic_request,
 )
 
 pytestmark = pytest.mark.unit
@@ -110,3 +112,31 @@ def test_names_matches_a_name_as_the_question_check_does() -> None:
     assert names(["British ministers met."], "UK")  # another name of the country
     assert not names(["Markovic said so."], "Mark Galeotti")
     assert not names(["Sergei Markov said so."], "Ignatov")
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What do the articles say about China?", "China"),
+        ("Tell me about the sanctions", "the sanctions"),
+        ("Tell me more about Markov.", "Markov"),
+        ("Anything in the articles about India?", "India"),
+        ("What does the article say on the war in Ukraine?", "the war in Ukraine"),
+        ("What is said about NATO?", "NATO"),
+        # Questions a sentence answers, not requests for what the articles say:
+        ("What did Putin say about Trump?", None),
+        ("Tell me what Putin wants", None),
+        ("What do Russians think about China?", None),
+    ],
+)
+def test_topic_request(question: str, topic: str | None) -> None:
+    assert topic_request(question) == topic
+
+
+def test_mentions_needs_every_word_of_the_topic() -> None:
+    assert mentions("It pushed the Kremlin toward China.", "China")
+    assert mentions("Chinese banks were cautious.", "China")
+    assert mentions("Sanction relief is hoped for.", "the sanctions")
+    assert mentions("The war in Ukraine goes on.", "the war in Ukraine")
+    assert not mentions("Ukraine held elections.", "the war in Ukraine")
+    assert not mentions("Machinery was imported.", "China")
