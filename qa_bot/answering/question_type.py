@@ -248,8 +248,11 @@ _TOPIC_REQUEST = re.compile(
     r"|(?:what|anything)\s+(?:is|was)\s+(?:said|written|reported)"
     r"|anything\s+in\s+(?:the\s+)?(?:articles?|news)"
     r"|tell\s+me(?:\s+more)?)"
-    r"\s+(?:about|on|of)\s+(?P<topic>[^?]+?)\W*$",
+    r"\s+(?:about|on|of)\s+(?P<topic>[^?(]+?)\W*(?:\([^)]*\)\W*)?$",
     re.IGNORECASE,
+)
+_PRONOUNS = frozenset(
+    ["it", "this", "that", "these", "those", "them", "him", "her", "he", "she", "they"]
 )
 _TOPIC_STOPWORDS = frozenset(
     [
@@ -283,7 +286,12 @@ def topic_request(question: str) -> str | None:
     """The subject of a request like "What do the articles say about China?" or "Tell me about
     the sanctions" ("China", "the sanctions"), or None for any other question."""
     match = _TOPIC_REQUEST.match(question)
-    return match.group("topic").strip() if match else None
+    if match is None:
+        return None
+    # A follow-up's subject terms in brackets (followup.py) are context, not the topic; a
+    # pronoun ("Tell me more about it") leaves the question to the follow-up rewriting.
+    topic = match.group("topic").strip()
+    return None if topic.lower() in _PRONOUNS or not topic else topic
 
 
 def mentions(text: str, topic: str) -> bool:

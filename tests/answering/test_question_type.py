@@ -123,6 +123,8 @@ def test_names_matches_a_name_as_the_question_check_does() -> None:
         ("Anything in the articles about India?", "India"),
         ("What does the article say on the war in Ukraine?", "the war in Ukraine"),
         ("What is said about NATO?", "NATO"),
+        ("What do the articles say about Trump? (Kremlin, Moscow)", "Trump"),  # a follow-up
+        ("Tell me more about it", None),
         # Questions a sentence answers, not requests for what the articles say:
         ("What did Putin say about Trump?", None),
         ("Tell me what Putin wants", None),
