@@ -322,8 +322,9 @@ def compose_answer(
     else:
         candidates = score_sentences(searched, query_vector, hits, retriever, settings)
     candidates = _by_the_author(searched, candidates, retriever.store.documents)
-    confidence = _confidence(searched, candidates, retriever, settings)
-    if topic is not None:
+    if topic is None:
+        confidence = _confidence(searched, candidates, retriever, settings)
+    else:
         candidates = [c for c in candidates if mentions(c.text, topic)]
         confidence = max((c.evidence for c in candidates), default=0.0)
     if read is not None:

@@ -251,35 +251,13 @@ _TOPIC_REQUEST = re.compile(
     r"\s+(?:about|on|of)\s+(?P<topic>[^?(]+?)\W*(?:\([^)]*\)\W*)?$",
     re.IGNORECASE,
 )
-_PRONOUNS = frozenset(
-    ["it", "this", "that", "these", "those", "them", "him", "her", "he", "she", "they"]
-)
-_TOPIC_STOPWORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "in",
-        "on",
-        "and",
-        "or",
-        "to",
-        "for",
-        "with",
-        "about",
-        "from",
-        "by",
-        "at",
-        "as",
-        "its",
-        "their",
-        "his",
-        "her",
-        "this",
-        "that",
-    ]
-)
+# fmt: off
+_PRONOUNS = frozenset(["it", "this", "that", "these", "those", "them", "him", "her", "he", "she",
+                       "they"])
+_TOPIC_STOPWORDS = frozenset(["the", "a", "an", "of", "in", "on", "and", "or", "to", "for", "with",
+                              "about", "from", "by", "at", "as", "its", "their", "his", "her",
+                              "this", "that"])
+# fmt: on
 
 
 def topic_request(question: str) -> str | None:
