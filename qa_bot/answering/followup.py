@@ -248,11 +248,12 @@ def _answered_person(turn: Turn) -> str | None:
     """
     if not turn.answered or not turn.answer or not _ASKS_WHO.match(turn.question):
         return None
+    asked = _entities(turn.question)
     subject = _SUBJECT.match(turn.question)
-    if subject and any(e.person and e.start == subject.end() for e in _entities(turn.question)):
+    if subject and any(e.person and e.start == subject.end() for e in asked):
         return None  # "Who did Putin say ...?" then "Was he sincere?": he is Putin
     lead = _QUOTED.sub(" ", re.split(r"\[\d+\]", turn.answer, maxsplit=1)[0])
-    named = {e.text.lower() for e in _entities(turn.question)}
+    named = {e.text.lower() for e in asked}
     # The small recogniser misses some names ("Anneliese Dodds"): a capitalised run of two or
     # more words that looks like a person's name is taken after what it finds.
     runs = [e.text for e in _entities(lead) if e.person and " " in e.text]
