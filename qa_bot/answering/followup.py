@@ -4,11 +4,15 @@ A follow-up such as "What did he do in 2017?" means nothing to a retriever on it
 question leans on earlier turns (a pronoun with no antecedent of its own, "what about …",
 "and …", or a short question with no named entity), a clear person pronoun is replaced by the
 most recent person named earlier, and the earlier subject's key terms are appended in brackets:
-``"What did Trump do in 2017? (Moscow)"``. A question that stands on its own is returned
-unchanged. After a "who / which" turn, the person is the one its answer named, when the turn
-carries its answer and no person is that question's own subject ("Who wrote the piece?" then
-"What else has he written?": the writer), and after a question about an article ("Who wrote the
-piece about ...?") "When was it published?" asks for that article's date.
+``"What did Trump do in 2017? (Moscow)"``. An elliptic follow-up, one with at most one word of
+its own ("Why?", "Why would he bother?", "Was he sincere?"), asks about the earlier question's
+matter: that question's other words come too, ``"Why would Trump bother? (Kremlin, officials,
+expect, push, peace, deals)"``, where its names alone would lose "peace deals". A question that
+stands on its own is returned unchanged. After a "who / which" turn, the person is the one
+its answer named, when the turn carries its answer and no person is that question's own
+subject ("Who wrote the piece?" then "What else has he written?": the writer), and after a
+question about an article ("Who wrote the piece about ...?") "When was it published?" asks for
+that article's date.
 
 Only turns that were answered lend their subject: after "Who is Olaf Scholz?" found nothing,
 "what does Putin want from Trump" is searched as it is. An unanswered turn lends its subject
@@ -43,6 +47,12 @@ _FOLLOWUP_OPENERS = (
 )  # fmt: skip
 _MAX_SHORT_CONTENT_WORDS = 6
 _MAX_TERMS = 5
+# A follow-up with at most this many words of its own ("Why?", "How so?", "Why would he
+# bother?", "Was he sincere?", "What about ideology?") is elliptic: it asks about the earlier
+# question's matter, so that question's words are carried (up to _MAX_ELLIPTIC_TERMS), not
+# only its names. A number is a word of its own ("What did he do in 2017?" asks about 2017).
+_MAX_ELLIPTIC_WORDS = 1
+_MAX_ELLIPTIC_TERMS = 8
 _MAX_HISTORY = 6
 
 _STOPWORDS = frozenset(
@@ -184,19 +194,22 @@ def needs_context(question: str) -> bool:
     return len(_content_words(question)) <= _MAX_SHORT_CONTENT_WORDS
 
 
-def _subject_terms(turn: str) -> list[str]:
-    """The key terms of an earlier (already contextualised) turn: its entities, else its nouns."""
+def _subject_terms(turn: str, whole: bool = False) -> list[str]:
+    """The key terms of an earlier (already contextualised) turn: its entities, else its nouns;
+    with ``whole``, its entities and then its other content words (for an elliptic follow-up,
+    which asks about the turn's matter, not only its names)."""
     entities: list[str] = []
     for entity in _entities(turn):
         if entity.text.lower() not in {e.lower() for e in entities}:
             entities.append(entity.text)
-    if entities:
+    if entities and not whole:
         return entities[:_MAX_TERMS]
-    terms: list[str] = []
+    named = {word.lower() for entity in entities for word in entity.split()}
+    terms = list(entities)
     for word in _content_words(turn):
-        if not word.isdigit() and word not in terms:
+        if not word.isdigit() and word not in named and word not in terms:
             terms.append(word)
-    return terms[:_MAX_TERMS]
+    return terms[: _MAX_ELLIPTIC_TERMS if whole else _MAX_TERMS]
 
 
 def _recent_person(turns: Sequence[str]) -> str | None:
@@ -300,7 +313,10 @@ def _resolve(question: str, earlier: Sequence[Turn]) -> str:
         if person is not None and person.lower() not in own:
             resolved = _replace_person_pronouns(question, person)
     present = {w.lower() for w in _words(resolved)} | {e.text.lower() for e in _entities(resolved)}
-    terms = [t for t in _subject_terms(subject_turn) if t.lower() not in present]
+    own_words = _content_words(question)
+    # "What did he do in 2017?" asks about 2017: a number makes a follow-up its own.
+    elliptic = len(own_words) <= _MAX_ELLIPTIC_WORDS and not any(w.isdigit() for w in own_words)
+    terms = [t for t in _subject_terms(subject_turn, elliptic) if t.lower() not in present]
     if not terms:
         return resolved
     return f"{resolved.rstrip()} ({', '.join(terms)})"
@@ -312,7 +328,8 @@ def contextualize(question: str, history: Sequence[str | Turn]) -> str:
     A follow-up that leans on earlier turns gets their subject: a clear person pronoun
     ("he", "his", "him", "she") is replaced by the person named most recently (after a "who"
     turn that carries its answer, the person the answer named), and the key
-    terms of the previous answered turn (its named entities, else its nouns) are appended in
+    terms of the previous answered turn (its named entities, else its nouns; for an elliptic
+    follow-up such as "Why?", its entities and then its other words) are appended in
     brackets. A question that stands on its own comes back unchanged. A turn the bot found
     nothing for lends nothing, unless the question right after it refers back with a pronoun.
 

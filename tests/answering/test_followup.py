@@ -78,6 +78,26 @@ def test_without_entities_the_earlier_nouns_are_carried() -> None:
     assert "oil" in query and "prices" in query
 
 
+@pytest.mark.parametrize(
+    "question", ["Why?", "How so?", "Why would she bother?", "Is that likely?"]
+)
+def test_an_elliptic_follow_up_keeps_the_earlier_question_s_matter(question: str) -> None:
+    # One word or none of its own: it asks about the earlier question's matter, so that
+    # question's words come too, not only its names ("sanctions" has no capital letter).
+    query = contextualize(question, ["Will Merkel lift the sanctions on coal imports?"])
+    assert "Merkel" in query
+    assert all(word in query for word in ("lift", "sanctions", "coal", "imports"))
+
+
+def test_a_follow_up_with_words_of_its_own_gets_only_the_earlier_names() -> None:
+    query = contextualize(
+        "What did she say about the grain deal?", ["Will Merkel lift the sanctions on coal?"]
+    )
+    assert query == "What did Merkel say about the grain deal?"
+    query = contextualize("And the farm subsidies?", ["Will Merkel lift the sanctions on coal?"])
+    assert "Merkel" in query and "sanctions" not in query
+
+
 def test_group_pronoun_appends_rather_than_replaces() -> None:
     history = ["What did Russian officials say about Donald Trump's election?"]
     query = contextualize("What did they expect?", history)

@@ -73,9 +73,12 @@ SQUAD_FLOORS = {
 }
 
 
-# followups.jsonl with the reader (hit@1 0.710, hit@5 0.935, MRR 0.811, answer evidence 0.677,
-# no false abstention; 0.645 / 0.935 / 0.765 / 0.645 without it), less one question; without the
+# followups.jsonl with the reader (hit@1 0.710, hit@5 0.935, MRR 0.811, answer evidence 0.742,
+# no false abstention; 0.677 / 0.935 / 0.780 / 0.645 without it), less one question; without the
 # follow-up rewriting (each question asked alone) it scored hit@5 0.806, answer evidence 0.419.
+# Answer evidence 0.742 (23 of 31; 0.677 before an elliptic follow-up such as "Why would he
+# bother?" carried the earlier question's words, not only its names): gated at the issue's
+# target, 0.72 (22 of 31 would be 0.710).
 # Abstention 0.8 (4 of 5; 0.4 before each earlier turn was asked first and its answer passed
 # on, so that "he" after "Who wrote ...?" is the writer; 0.2 before "how long" asked for a
 # duration and the answer-kind rule became hard): gated at the issue's target, 0.6.
@@ -84,7 +87,7 @@ FOLLOWUP_FLOORS = {
     "hit@1": (">=", 0.67),
     "hit@5": (">=", 0.90),
     "mrr@10": (">=", 0.77),
-    "answer_evidence_rate": (">=", 0.64),
+    "answer_evidence_rate": (">=", 0.72),
     "citation_validity": (">=", 1.0),
     "false_abstention_rate": ("<=", 0.04),
 }
