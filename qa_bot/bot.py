@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from qa_bot.answering.answer import AnswerSettings, compose_answer, read_hits
 from qa_bot.answering.article_facts import fact_answer, fact_question
+from qa_bot.answering.collection import collection_answer, collection_question
 from qa_bot.answering.question_type import topic_request
 from qa_bot.answering.reading import ReaderSettings
 from qa_bot.answering.retrieval import RetrievalSettings, Retriever
@@ -367,13 +368,32 @@ class QABot:
         if topic is not None:
             # "What do the articles say about China?": the sentences that mention China.
             return self._extract(question, topic, k, topic=topic)
+        store = self._state.store
+        listing = collection_question(query)
+        if listing is not None and listing.kind != "who":
+            # "What articles do you have?", "What has Mark Galeotti written?": the collection's
+            # own list (answering/collection.py), when it names an author or outlet it knows.
+            t0 = time.perf_counter()
+            listed = collection_answer(
+                question, listing, store.documents, store.first_passage, query=query
+            )
+            if listed is not None:
+                return replace(listed, timings={"total": time.perf_counter() - t0})
         asked = fact_question(query)
         if asked is None:
-            return self._extract(question, query, k)
+            answer = self._extract(question, query, k)
+            if listing is not None and answer.abstained:
+                # "Who is Mark Galeotti?" that the text does not answer: what the collection
+                # knows of him, that he wrote one of the articles.
+                known = collection_answer(
+                    question, listing, store.documents, store.first_passage, query=query
+                )
+                return replace(known, timings=answer.timings) if known else answer
+            return answer
         # A question about an article (who wrote it, when, where): find the article by its
         # topic, then answer from the article's own facts (answering/article_facts.py).
         about = self._extract(question, asked.topic, k)
-        return fact_answer(question, asked, about, self._state.store.documents)
+        return fact_answer(question, asked, about, store.documents)
 
     def _extract(self, question: str, query: str, k: int, topic: str | None = None) -> Answer:
         state = self._state  # one snapshot for the whole answer

@@ -24,12 +24,12 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from qa_bot.index.store import bm25_tokens
-from qa_bot.models import Answer, Citation
+from qa_bot.models import Answer, Citation, Passage
 
 if TYPE_CHECKING:
     from qa_bot.index.store import DocumentInfo
 
-__all__ = ["FactQuestion", "fact_answer", "fact_question"]
+__all__ = ["FactQuestion", "fact_answer", "fact_question", "opening_citation", "readable_date"]
 
 _NOUN = (
     r"(?:article|piece|story|report|op-?ed|column|analysis|commentary|editorial|feature|"
@@ -101,7 +101,7 @@ def fact_question(question: str) -> FactQuestion | None:
     return None
 
 
-def _readable_date(value: str) -> str:
+def readable_date(value: str) -> str:
     """ "2025-03-04" as "March 4, 2025"; any other form as it is."""
     try:
         day = date.fromisoformat(value[:10])
@@ -131,9 +131,14 @@ def _cite_article(topic: str, about: Answer, documents: Mapping[str, DocumentInf
     hit = next((h for h in about.hits if h.passage.doc_id == best), None)
     if hit is None or not hit.passage.sentences:
         return citation
-    passage, first = hit.passage, hit.passage.sentences[0]
+    return opening_citation(hit.passage)
+
+
+def opening_citation(passage: Passage, number: int = 1) -> Citation:
+    """Citation ``[number]`` of the first sentence of ``passage`` (which must have one)."""
+    first = passage.sentences[0]
     return Citation(
-        number=1,
+        number=number,
         passage_id=passage.passage_id,
         doc_id=passage.doc_id,
         title=passage.title,
@@ -167,7 +172,7 @@ def fact_answer(
     if asked.fact == "author":
         text = f"“{title}” was written by {value} [1]."
     elif asked.fact == "date":
-        text = f"“{title}” was published on {_readable_date(value)} [1]."
+        text = f"“{title}” was published on {readable_date(value)} [1]."
     else:
         text = f"“{title}” was published by {value} [1]."
     return replace(about, question=question, text=text, citations=(replace(citation, number=1),))

@@ -206,6 +206,11 @@ class IndexStore:
             by_document.setdefault(passage.doc_id, []).append(passage)
         return by_document
 
+    def first_passage(self, doc_id: str) -> Passage | None:
+        """The passage that opens the article ``doc_id``; ``None`` if unknown."""
+        passages = self._passages_by_document.get(doc_id)
+        return min(passages, key=lambda p: p.start) if passages else None
+
     def article(self, doc_id: str) -> Article | None:
         """The whole cleaned article ``doc_id`` from its indexed passages; ``None`` if unknown."""
         info = self.documents.get(doc_id)

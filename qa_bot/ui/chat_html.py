@@ -310,7 +310,7 @@ def render_answer(
         if answer.generated:
             parts.append(f'<p class="qa-meta">{esc(GENERATED_NOTE)}</p>')
     if final:
-        if not answer.abstained:
+        if not answer.abstained and answer.hits:  # a list of the articles retrieved nothing
             parts.append(_why(answer, turn))
         seconds = answer.timings.get("total")
         if seconds is not None:

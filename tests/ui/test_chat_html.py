@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
-from qa_bot.ui.chat_html import highlight
+from qa_bot.models import Answer, Citation
+from qa_bot.ui.chat_html import highlight, render_answer, render_sources
 
 pytestmark = pytest.mark.unit
 
@@ -23,3 +25,15 @@ def test_highlight_marks_exactly_the_quoted_sentence() -> None:
 def test_highlight_merges_and_clips_spans() -> None:
     assert highlight("abcdef", [(1, 3), (2, 4), (5, 99)]) == "a<mark>bcd</mark>e<mark>f</mark>"
     assert highlight("abc", []) == "abc"
+
+
+def test_an_answer_that_retrieved_nothing_has_no_score_table() -> None:
+    # A list of the articles (answering/collection.py) quotes their openings but retrieved
+    # nothing: a "Why these passages" table would show scores that were never computed.
+    citation = Citation(1, "a.txt#0", "a.txt", "Storm", "A storm hit.", 0, 12)
+    listed = Answer("What articles do you have?", "“Storm” [1].", (citation,), (), False, 1.0)
+    html = render_answer(replace(listed, timings={"total": 0.01}))
+    assert "Why these passages" not in html and "answered in 0.01 s" in html
+    assert 'class="qa-cite"' in html
+    sources = render_sources(listed, {})
+    assert "<mark>A storm hit.</mark>" in sources

@@ -1,0 +1,200 @@
+"""Questions about the collection itself: which articles there are, and who wrote or ran which.
+
+"What articles do you have?", "What has Mark Galeotti written?" and "Which articles are from TRT
+World?" are not answered by any sentence of the articles but by the index's list of articles and
+their facts (title, outlet, author, date: front matter, the sidecar, HTML metadata or a byline;
+see qa_bot/ingest/). :func:`collection_question` recognises such a question, and
+:func:`collection_answer` lists the articles it asks for, each cited by its opening sentence.
+
+The forms are narrow, like article_facts.py: the question must be about articles as such ("What
+has X written?", "Which articles are by X?", "List the articles") and name an author or outlet
+the index knows, else it stays an ordinary question ("What did Putin write?" names no author of
+the articles; "Has Galeotti written any books?" asks what the text says). "Who is Mark
+Galeotti?" is asked of the text first; only when the text does not say does the answer fall back
+on what the collection knows: that he wrote one of the articles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from qa_bot.answering.article_facts import opening_citation, readable_date
+from qa_bot.answering.question_type import names
+from qa_bot.models import Answer, Citation, Passage
+
+if TYPE_CHECKING:
+    from qa_bot.index.store import DocumentInfo
+
+__all__ = ["CollectionQuestion", "collection_answer", "collection_question"]
+
+# At most this many articles are listed; the answer says how many more there are.
+MAX_LISTED = 10
+
+# The end of a question, after any follow-up context in brackets ("… written? (Putin)").
+_END = r"\W*(?:\([^)]*\)\W*)?$"
+_ARTICLES = r"(?:articles|pieces|stories|reports|documents|texts|sources|files)"
+_PLACE = r"(?:the\s+)?(?:index|collection|folder|corpus|archive|library)"
+_ALL = re.compile(
+    rf"^\W*(?:(?:what|which)\s+{_ARTICLES}\s+(?:do\s+you\s+have|have\s+you\s+got|are\s+there|"
+    rf"are\s+in\s+{_PLACE}|did\s+you\s+(?:read|index)|can\s+I\s+ask\s+about)"
+    rf"|how\s+many\s+{_ARTICLES}\s+(?:do\s+you\s+have|are\s+there|are\s+in\s+{_PLACE})"
+    rf"|(?:list|show(?:\s+me)?)\s+(?:all\s+)?(?:the\s+|your\s+)?{_ARTICLES}"
+    rf"|what\s+are\s+(?:the|your)\s+{_ARTICLES}(?:\s+about)?"
+    rf"|what\s+(?:can|could)\s+I\s+ask(?:\s+you)?(?:\s+about)?){_END}",
+    re.IGNORECASE,
+)
+_NAME = r"(?P<name>[^?]+?)"
+_WROTE = r"(?:write|written|wrote|publish|published|run|ran|put\s+out)"
+_BY_NAME = (
+    re.compile(rf"^\W*what\s+(?:else\s+)?(?:has|have|did|does)\s+{_NAME}\s+{_WROTE}{_END}", re.I),
+    re.compile(
+        rf"^\W*(?:which|what)\s+(?:other\s+)?{_ARTICLES}\s+(?:did|has|have|does)\s+{_NAME}\s+"
+        rf"{_WROTE}{_END}",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"^\W*(?:(?:which|what)\s+{_ARTICLES}\s+(?:are|were|come)\s+"
+        rf"|(?:(?:list|show(?:\s+me)?)\s+)?(?:all\s+)?(?:the\s+)?{_ARTICLES}\s+)"
+        rf"(?:by|from|written\s+by|published\s+by)\s+{_NAME}{_END}",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"^\W*(?:did|has)\s+{_NAME}\s+{_WROTE}\s+(?:any(?:thing)?|any\s+of\s+(?:the|these|your)\s+"
+        rf"{_ARTICLES}|any\s+{_ARTICLES}){_END}",
+        re.IGNORECASE,
+    ),
+)
+# "Who is Mark Galeotti?", "what is trt world": answered by the collection only when the text
+# does not say, and only when the name is an author's or an outlet's.
+_WHO_IS = re.compile(
+    r"^\W*(?:who|what)\s+(?:is|was|are)\s+(?P<name>[\w.'’-]+(?:\s+[\w.'’-]+){0,5})" + _END,
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class CollectionQuestion:
+    """A question about the collection: ``kind`` "all" (which articles there are), "by" (the
+    articles an author wrote or an outlet ran) or "who" ("Who is X?", for the fallback), and the
+    ``name`` asked about ("" for "all")."""
+
+    kind: str
+    name: str = ""
+
+
+def collection_question(question: str) -> CollectionQuestion | None:
+    """The collection question ``question`` asks, or ``None`` for any other question."""
+    if _ALL.match(question):
+        return CollectionQuestion("all")
+    for pattern in _BY_NAME:
+        if (match := pattern.match(question)) is not None:
+            return CollectionQuestion("by", _strip_the(match.group("name")))
+    if (match := _WHO_IS.match(question)) is not None:
+        return CollectionQuestion("who", _strip_the(match.group("name")))
+    return None
+
+
+def _strip_the(name: str) -> str:
+    return re.sub(r"^the\s+", "", " ".join(name.split()), flags=re.IGNORECASE)
+
+
+def _by(name: str, documents: Mapping[str, DocumentInfo]) -> list[DocumentInfo]:
+    """The articles ``name`` wrote or ran: its author or its outlet is ``name``."""
+    if len(name) < 2:
+        return []
+    return [
+        info
+        for info in documents.values()
+        if any(
+            value and names([value], name)
+            for value in (info.metadata.get("author", ""), info.metadata.get("outlet", ""))
+        )
+    ]
+
+
+def _when(info: DocumentInfo) -> str:
+    """The article's date as ``YYYY-MM-DD`` (which sorts as text), or "" when it has none in
+    that form (dates from bylines and datelines are stored so; front matter may differ)."""
+    value = info.metadata.get("date", "")[:10]
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return ""
+
+
+def _describe(info: DocumentInfo, skip: str = "") -> str:
+    """ "“Title” (outlet, author, date)", leaving out the one named ``skip``."""
+    facts = [
+        readable_date(value) if key == "date" else value
+        for key in ("outlet", "author", "date")
+        if (value := info.metadata.get(key, "").strip()) and not (skip and names([value], skip))
+    ]
+    title = info.title or info.doc_id
+    return f"“{title}” ({', '.join(facts)})" if facts else f"“{title}”"
+
+
+def collection_answer(
+    question: str,
+    asked: CollectionQuestion,
+    documents: Mapping[str, DocumentInfo],
+    first_passage: Callable[[str], Passage | None],
+    query: str = "",
+) -> Answer | None:
+    """The answer to ``asked``: the articles it asks for, the most recent first and at most
+    ``MAX_LISTED``, each cited by its opening sentence; ``None`` when it names no author or
+    outlet of the articles (the question is then an ordinary one)."""
+    name = ""
+    if asked.kind == "all":
+        listed = list(documents.values())
+        if not listed:
+            return None
+        count = f"{len(listed)} article" + ("s" if len(listed) != 1 else "")
+        lead = f"The index holds {count}"
+        dated = any(_when(info) for info in listed)
+        shown = f"the {MAX_LISTED} most recent" if dated else f"the first {MAX_LISTED}"
+        lead += ":" if len(listed) <= MAX_LISTED else f"; {shown}:"
+    else:
+        listed = _by(asked.name, documents)
+        if not listed:
+            return None
+        authors = [
+            author
+            for info in listed
+            if (author := info.metadata.get("author", "")) and names([author], asked.name)
+        ]
+        # The name as the articles give it ("Mark Galeotti" for "galeotti").
+        name = authors[0] if authors else listed[0].metadata.get("outlet", asked.name)
+        verb = "wrote" if authors else "published"
+        which = "one of the articles" if len(listed) == 1 else f"{len(listed)} of the articles"
+        lead = f"{name} {verb} {which}:"
+        if asked.kind == "who":
+            lead = f"The articles do not say {'who' if authors else 'what'} {name} is; {lead}"
+    # The most recent first, undated ones last in the index's order.
+    listed.sort(key=_when, reverse=True)
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for info in listed[:MAX_LISTED]:
+        passage = first_passage(info.doc_id)
+        if passage is None or not passage.sentences:
+            continue
+        number = len(citations) + 1
+        citations.append(opening_citation(passage, number))
+        skip = name if asked.kind != "all" else ""
+        parts.append(f"{_describe(info, skip)} [{number}]")
+    if not parts:
+        return None
+    more = len(listed) - MAX_LISTED
+    tail = f"; and {more} more (ask about a subject to find them)." if more > 0 else "."
+    return Answer(
+        question=question,
+        text=f"{lead} {'; '.join(parts)}{tail}",
+        citations=tuple(citations),
+        hits=(),  # nothing was retrieved: the chat shows the quotes, not a score table
+        abstained=False,
+        confidence=1.0,
+        query=query or question,
+    )

@@ -1,0 +1,153 @@
+"""Questions about the collection itself: which articles there are, who wrote or ran which."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_bot.answering import collection
+from qa_bot.answering.collection import CollectionQuestion, collection_question
+from qa_bot.bot import QABot
+from qa_bot.index.embedding import HashEmbedder
+from qa_bot.models import Answer
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What articles do you have?", CollectionQuestion("all")),
+        ("Which stories are in the archive?", CollectionQuestion("all")),
+        ("How many articles are there?", CollectionQuestion("all")),
+        ("list all the articles", CollectionQuestion("all")),
+        ("What can I ask about?", CollectionQuestion("all")),
+        ("What has Dana Whitfield written?", CollectionQuestion("by", "Dana Whitfield")),
+        ("What else did she write?", CollectionQuestion("by", "she")),
+        (
+            "Which articles did the Harbour Herald publish?",
+            CollectionQuestion("by", "Harbour Herald"),
+        ),
+        ("Which pieces are by Dana Whitfield?", CollectionQuestion("by", "Dana Whitfield")),
+        ("Articles from the Harbour Herald", CollectionQuestion("by", "Harbour Herald")),
+        ("Did Whitfield write any of the articles?", CollectionQuestion("by", "Whitfield")),
+        ("Who is Dana Whitfield?", CollectionQuestion("who", "Dana Whitfield")),
+        ("what is the harbour herald", CollectionQuestion("who", "harbour herald")),
+    ],
+)
+def test_questions_about_the_collection(question: str, asked: CollectionQuestion) -> None:
+    assert collection_question(question) == asked
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Has Dana Whitfield written any books?",  # what the text says, not the collection
+        "What did Dana Whitfield write about the ferries?",
+        "Why did the harbour stay dark?",
+        "What do the articles say about the ferries?",
+    ],
+)
+def test_other_questions_are_not_about_the_collection(question: str) -> None:
+    assert collection_question(question) is None
+
+
+STORM = (
+    "A storm tore the roof off the harbour office on Friday night. Crews worked for two days to "
+    "make it safe. The harbour master called it the worst damage in years.\n"
+)
+FERRIES = (
+    "The island ferries sailed on time all week. Their crews carried the repair teams across for "
+    "free. Passengers thanked them at the quay.\n"
+)
+MARKET = (
+    "The fish market reopened on Monday after the storm. Traders said prices had doubled. The "
+    "council promised help for the stalls that lost their roofs.\n"
+)
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> QABot:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    front = "---\ntitle: {}\nauthor: Dana Whitfield\noutlet: Harbour Herald\ndate: {}\n---\n\n"
+    (corpus / "a_storm.md").write_text(
+        front.format("Storm darkens the harbour", "2025-03-04") + STORM, encoding="utf-8"
+    )
+    (corpus / "b_market.md").write_text(
+        front.format("Fish market reopens", "2025-03-10") + MARKET, encoding="utf-8"
+    )
+    (corpus / "c_ferries.txt").write_text("Ferries keep running\n\n" + FERRIES, encoding="utf-8")
+    qa = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
+    qa.reader = None
+    return qa
+
+
+def _cites_openings(bot: QABot, answer: Answer) -> None:
+    """Each citation quotes its article's opening sentence, verbatim."""
+    assert answer.citations
+    for citation in answer.citations:
+        article = bot.article(citation.doc_id)
+        assert article is not None
+        span = article.span(citation.passage_id, citation.start, citation.end)
+        assert span is not None and span[0] == 0
+        assert article.text[span[0] : span[1]] == citation.quote
+        assert citation.quote.endswith(".")
+
+
+def test_the_articles_are_listed_with_their_facts(bot: QABot) -> None:
+    answer = bot.ask("What articles do you have?")
+    assert not answer.abstained
+    assert answer.text == (
+        "The index holds 3 articles: “Fish market reopens” (Harbour Herald, Dana Whitfield, "
+        "March 10, 2025) [1]; “Storm darkens the harbour” (Harbour Herald, Dana Whitfield, "
+        "March 4, 2025) [2]; “Ferries keep running” [3]."
+    )  # the most recent first, the undated last
+    assert [c.doc_id for c in answer.citations] == ["b_market.md", "a_storm.md", "c_ferries.txt"]
+    _cites_openings(bot, answer)
+
+
+def test_a_long_list_says_how_many_more(bot: QABot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collection, "MAX_LISTED", 2)
+    answer = bot.ask("List the articles")
+    assert answer.text.startswith("The index holds 3 articles; the 2 most recent:")
+    assert answer.text.endswith("; and 1 more (ask about a subject to find them).")
+    assert len(answer.citations) == 2
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What has Dana Whitfield written?",
+        "what has whitfield written",
+        "Which articles are from the Harbour Herald?",
+    ],
+)
+def test_an_author_s_or_outlet_s_articles(bot: QABot, question: str) -> None:
+    answer = bot.ask(question)
+    assert not answer.abstained
+    assert [c.doc_id for c in answer.citations] == ["b_market.md", "a_storm.md"]
+    assert "“Storm darkens the harbour”" in answer.text and "“Fish market reopens”" in answer.text
+    assert "Ferries" not in answer.text
+    if "Herald" in question:
+        assert answer.text.startswith("Harbour Herald published 2 of the articles:")
+    else:  # the name as the articles give it
+        assert answer.text.startswith("Dana Whitfield wrote 2 of the articles:")
+    _cites_openings(bot, answer)
+
+
+def test_a_name_no_article_has_stays_an_ordinary_question(bot: QABot) -> None:
+    answer = bot.ask("What has the harbour master written?")
+    assert "of the articles:" not in answer.text
+
+
+def test_who_is_an_author_the_text_does_not_describe(bot: QABot) -> None:
+    answer = bot.ask("Who is Dana Whitfield?")
+    assert not answer.abstained
+    assert answer.text.startswith(
+        "The articles do not say who Dana Whitfield is; Dana Whitfield wrote 2 of the articles:"
+    )
+    _cites_openings(bot, answer)
+    # Someone who wrote none of them gets the usual answer.
+    assert "of the articles:" not in bot.ask("Who is the harbour master?").text
