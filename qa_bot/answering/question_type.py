@@ -275,8 +275,11 @@ def topic_request(question: str) -> str | None:
 def mentions(text: str, topic: str) -> bool:
     """Whether ``text`` speaks of ``topic``: each of its words, less "the", "of" and the like,
     at the start of a word of ``text`` (a final "s" aside: "sanctions" by "sanction"), or
-    another name of the same country ("China" by "Chinese")."""
-    words = [w for w in re.findall(r"[\w’'-]+", topic) if w.lower() not in _TOPIC_STOPWORDS]
+    another name of the same country ("China" by "Chinese"). Topic and text are compared in the
+    abbreviations' short forms, so "the United States" matches "the U.S." and "the US"."""
+    words = [
+        w for w in re.findall(r"[\w’'-]+", canonical(topic)) if w.lower() not in _TOPIC_STOPWORDS
+    ]
     folded = canonical(text)
     return bool(words) and all(
         _names(folded, w[:-1] if len(w) > 3 and w.lower().endswith("s") else w) for w in words

@@ -142,3 +142,10 @@ def test_mentions_needs_every_word_of_the_topic() -> None:
     assert mentions("The war in Ukraine goes on.", "the war in Ukraine")
     assert not mentions("Ukraine held elections.", "the war in Ukraine")
     assert not mentions("Machinery was imported.", "China")
+
+
+def test_mentions_reads_a_topic_in_either_form_of_an_abbreviation() -> None:
+    assert mentions("A new era for the U.S. and its allies.", "the United States")
+    assert mentions("The PM resigned on Friday.", "the prime minister")
+    assert mentions("The prime minister resigned on Friday.", "the PM")
+    assert not mentions("The minister resigned on Friday.", "the prime minister")
