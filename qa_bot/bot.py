@@ -393,7 +393,7 @@ class QABot:
         # A question about an article (who wrote it, when, where): find the article by its
         # topic, then answer from the article's own facts (answering/article_facts.py).
         about = self._extract(question, asked.topic, k)
-        return fact_answer(question, asked, about, store.documents)
+        return fact_answer(question, asked, about, store.documents, store.first_passage)
 
     def _extract(self, question: str, query: str, k: int, topic: str | None = None) -> Answer:
         state = self._state  # one snapshot for the whole answer

@@ -33,7 +33,7 @@ from qa_bot.answering.question_type import (
     names,
     question_numbers,
 )
-from qa_bot.answering.quoting import quote_span
+from qa_bot.answering.quoting import is_heading, quote_span
 from qa_bot.answering.reading import ReaderSettings, rerank_hits, sentence_probabilities
 from qa_bot.index.store import bm25_tokens
 from qa_bot.models import Answer, Citation, Hit, Passage
@@ -47,7 +47,6 @@ NO_ANSWER = (
     "I found nothing in the articles that answers this question. "
     "The nearest passages are listed below, but they do not seem to answer it."
 )
-_HEADING_END = re.compile(r"[.!?…\"'”’)\]]\s*$")
 
 
 @dataclass(frozen=True)
@@ -116,10 +115,6 @@ class Candidate:
     prob: float | None = None  # the reader's probability that it answers, when read
 
 
-def _is_heading(text: str) -> bool:
-    return not _HEADING_END.search(text)
-
-
 _ASKS = re.compile(r"\?[\"'”’)\]]*\s*$")
 
 
@@ -150,7 +145,7 @@ def score_sentences(
         texts = hit.passage.sentence_texts()
         terms = bm25_tokens([canonical(t) for t in texts]) if texts else []
         for j, text in enumerate(texts):
-            if len(text.split()) < settings.min_words or _is_heading(text) or _asks(text):
+            if len(text.split()) < settings.min_words or is_heading(text) or _asks(text):
                 continue
             overlap = len(query_terms & set(terms[j])) / len(query_terms) if query_terms else 0.0
             evidence = float(cosines[j]) + settings.keyword_weight * overlap

@@ -18,18 +18,27 @@ question, as do "Who wrote the letter?" and "When was the treaty published?".
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from qa_bot.answering.question_type import names
+from qa_bot.answering.quoting import opening_span
 from qa_bot.index.store import bm25_tokens
 from qa_bot.models import Answer, Citation, Passage
 
 if TYPE_CHECKING:
     from qa_bot.index.store import DocumentInfo
 
-__all__ = ["FactQuestion", "fact_answer", "fact_question", "opening_citation", "readable_date"]
+__all__ = [
+    "FactQuestion",
+    "articles_by",
+    "fact_answer",
+    "fact_question",
+    "opening_citation",
+    "readable_date",
+]
 
 _NOUN = (
     r"(?:article|piece|story|report|op-?ed|column|analysis|commentary|editorial|feature|"
@@ -60,6 +69,17 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "summary",
+        re.compile(
+            rf"\b(?:summari[sz]e|sum\s+up|recap)\s+{_THIS}{_NOUN}\b"
+            rf"|\b(?:summary|overview|gist|recap|(?:main|key)\s+(?:points?|arguments?|ideas?)|"
+            rf"takeaways?)\s+(?:of|from|in)\s+{_THIS}{_NOUN}\b"
+            rf"|^\W*what\s+(?:is|was|'s)\s+{_THIS}{_NOUN}\b(?:\s+[\w'’-]+){{0,8}}?\s+about\W*"
+            rf"(?:\([^)]*\)\W*)?$",
+            re.IGNORECASE,
+        ),
+    ),
+    (
         "outlet",
         re.compile(
             rf"\b(?:which|what)\s+(?:news\s+|media\s+)?(?:outlet|newspaper|paper|publication|"
@@ -76,10 +96,20 @@ _FRAME = re.compile(
     rf"\b(?:who|when|where|which|what|wrote|write|written|authored|penned|published|posted|"
     rf"released|printed|ran|run|carried|put\s+out|come\s+out|appeared|appear|is|was|were|did|"
     rf"behind|by|whom|author|writer|date|day|month|year|publication|outlet|newspaper|paper|"
-    rf"site|website|magazine|the|this|that|a|an|{_NOUN})\b",
+    rf"site|website|magazine|the|this|that|a|an|summari[sz]e|sum\s+up|recap|summary|overview|"
+    rf"gist|main|key|points?|arguments?|ideas?|takeaways?|give|tell|me|are|of|please|{_NOUN})\b",
     re.IGNORECASE,
 )
-_LABELS = {"author": "who wrote", "date": "when it was published", "outlet": "who published"}
+_LABELS = {
+    "author": "who wrote",
+    "date": "when it was published",
+    "outlet": "who published",
+    "summary": "what it says",
+}
+# A summary quotes the article's opening: news puts its main points first (the inverted
+# pyramid), and the first three sentences (LEAD-3) are the baseline news summarisers are
+# measured against.
+LEAD_SENTENCES = 3
 
 
 @dataclass(frozen=True)
@@ -95,8 +125,9 @@ def fact_question(question: str) -> FactQuestion | None:
     """The fact and topic of a question about an article, or ``None`` for any other question."""
     for fact, pattern in _PATTERNS:
         if pattern.search(question):
-            topic = " ".join(_FRAME.sub(" ", question).replace("?", " ").split())
-            topic = re.sub(r"^(?:about|on|of|from|for)\s+", "", topic, flags=re.IGNORECASE)
+            topic = " ".join(re.sub(r"[?(),]", " ", _FRAME.sub(" ", question)).split())
+            topic = re.sub(r"^(?:about|on|of|from|for|in)\s+", "", topic, flags=re.IGNORECASE)
+            topic = re.sub(r"\s+(?:about|on)$", "", topic, flags=re.IGNORECASE)
             return FactQuestion(fact, topic or question)
     return None
 
@@ -148,21 +179,60 @@ def opening_citation(passage: Passage, number: int = 1) -> Citation:
     )
 
 
+def articles_by(name: str, documents: Mapping[str, DocumentInfo]) -> list[DocumentInfo]:
+    """The articles ``name`` wrote or ran: their author or their outlet is ``name``."""
+    if len(name) < 2:
+        return []
+    return [
+        info
+        for info in documents.values()
+        if any(
+            value and names([value], name)
+            for value in (info.metadata.get("author", ""), info.metadata.get("outlet", ""))
+        )
+    ]
+
+
 def fact_answer(
     question: str,
     asked: FactQuestion,
     about: Answer,
     documents: Mapping[str, DocumentInfo],
+    first_passage: Callable[[str], Passage | None] | None = None,
 ) -> Answer:
     """The answer to ``asked`` from the article that ``about`` (the answer to its topic) cites
     first: the fact with a ``[1]`` citation of that passage, or, when the article does not give
-    the fact or no article is about the topic, an abstention that says so."""
-    if about.abstained or not about.citations:
+    the fact or no article is about the topic, an abstention that says so.
+
+    With ``first_passage`` (an article's opening passage by ``doc_id``): a topic that is an
+    author's or an outlet's name with one article ("What is the Jadetimes article about?") is
+    that article, and a summary is answered: the article's opening sentences, quoted.
+    """
+    named = articles_by(asked.topic, documents) if first_passage is not None else []
+    opening = first_passage(named[0].doc_id) if first_passage and len(named) == 1 else None
+    if opening is not None and opening.sentences:
+        citation = opening_citation(opening)
+        about = replace(about, abstained=False, confidence=1.0)  # named, not searched for
+    elif about.abstained or not about.citations:
         return replace(about, question=question)
-    citation = _cite_article(asked.topic, about, documents)
+    else:
+        citation = _cite_article(asked.topic, about, documents)
     info = documents.get(citation.doc_id)
     title = info.title if info is not None and info.title else citation.title
-    value = (info.metadata.get(asked.fact, "") if info is not None else "").strip()
+    if asked.fact == "summary":
+        lead = first_passage(citation.doc_id) if first_passage is not None else None
+        span = opening_span(lead, LEAD_SENTENCES) if lead is not None else None
+        if lead is not None and span is not None:
+            start, end = span
+            quote = lead.text[start:end]
+            opened = replace(opening_citation(lead), quote=quote, start=start, end=end, number=1)
+            text = f"“{title}” opens: {' '.join(quote.split())} [1]"
+            return replace(
+                about, question=question, text=text, citations=(opened,), abstained=False
+            )
+        value = ""
+    else:
+        value = (info.metadata.get(asked.fact, "") if info is not None else "").strip()
     if not value:
         text = (
             f"The article that matches best, “{title}”, does not say {_LABELS[asked.fact]} "

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from qa_bot.answering.article_facts import opening_citation, readable_date
+from qa_bot.answering.article_facts import articles_by, opening_citation, readable_date
 from qa_bot.answering.question_type import names
 from qa_bot.models import Answer, Citation, Passage
 
@@ -45,6 +45,13 @@ _ALL = re.compile(
     rf"|(?:list|show(?:\s+me)?)\s+(?:all\s+)?(?:the\s+|your\s+)?{_ARTICLES}"
     rf"|what\s+are\s+(?:the|your)\s+{_ARTICLES}(?:\s+about)?"
     rf"|what\s+(?:can|could)\s+I\s+ask(?:\s+you)?(?:\s+about)?){_END}",
+    re.IGNORECASE,
+)
+# "Summarize the articles", "What are the main points of the articles?": each one's opening.
+_SUMMARY = re.compile(
+    rf"^\W*(?:(?:summari[sz]e|sum\s+up|recap)|(?:give\s+me\s+|what\s+(?:is|are)\s+)?(?:an?\s+|the\s+)?"
+    rf"(?:summary|overview|gist|recap|(?:main|key)\s+(?:points?|ideas?)|takeaways?)\s+of)"
+    rf"\s+(?:all\s+)?(?:the\s+|these\s+|your\s+)?{_ARTICLES}{_END}",
     re.IGNORECASE,
 )
 _NAME = r"(?P<name>[^?]+?)"
@@ -71,16 +78,16 @@ _BY_NAME = (
 # "Who is Mark Galeotti?", "what is trt world": answered by the collection only when the text
 # does not say, and only when the name is an author's or an outlet's.
 _WHO_IS = re.compile(
-    r"^\W*(?:who|what)\s+(?:is|was|are)\s+(?P<name>[\w.'’-]+(?:\s+[\w.'’-]+){0,5})" + _END,
+    r"^\W*(?:who|what)\s+(?:is|was|are)\s+(?P<name>[\w.'’-]+(?:\s+[\w.'’-]+){0,3})" + _END,
     re.IGNORECASE,
 )
 
 
 @dataclass(frozen=True)
 class CollectionQuestion:
-    """A question about the collection: ``kind`` "all" (which articles there are), "by" (the
-    articles an author wrote or an outlet ran) or "who" ("Who is X?", for the fallback), and the
-    ``name`` asked about ("" for "all")."""
+    """A question about the collection: ``kind`` "all" (which articles there are), "summary"
+    (each one's opening sentence), "by" (the articles an author wrote or an outlet ran) or "who"
+    ("Who is X?", for the fallback), and the ``name`` asked about ("" for "all" and "summary")."""
 
     kind: str
     name: str = ""
@@ -88,6 +95,8 @@ class CollectionQuestion:
 
 def collection_question(question: str) -> CollectionQuestion | None:
     """The collection question ``question`` asks, or ``None`` for any other question."""
+    if _SUMMARY.match(question):
+        return CollectionQuestion("summary")
     if _ALL.match(question):
         return CollectionQuestion("all")
     for pattern in _BY_NAME:
@@ -100,20 +109,6 @@ def collection_question(question: str) -> CollectionQuestion | None:
 
 def _strip_the(name: str) -> str:
     return re.sub(r"^the\s+", "", " ".join(name.split()), flags=re.IGNORECASE)
-
-
-def _by(name: str, documents: Mapping[str, DocumentInfo]) -> list[DocumentInfo]:
-    """The articles ``name`` wrote or ran: its author or its outlet is ``name``."""
-    if len(name) < 2:
-        return []
-    return [
-        info
-        for info in documents.values()
-        if any(
-            value and names([value], name)
-            for value in (info.metadata.get("author", ""), info.metadata.get("outlet", ""))
-        )
-    ]
 
 
 def _when(info: DocumentInfo) -> str:
@@ -148,7 +143,7 @@ def collection_answer(
     ``MAX_LISTED``, each cited by its opening sentence; ``None`` when it names no author or
     outlet of the articles (the question is then an ordinary one)."""
     name = ""
-    if asked.kind == "all":
+    if asked.kind in ("all", "summary"):
         listed = list(documents.values())
         if not listed:
             return None
@@ -156,9 +151,10 @@ def collection_answer(
         lead = f"The index holds {count}"
         dated = any(_when(info) for info in listed)
         shown = f"the {MAX_LISTED} most recent" if dated else f"the first {MAX_LISTED}"
-        lead += ":" if len(listed) <= MAX_LISTED else f"; {shown}:"
+        lead += "" if len(listed) <= MAX_LISTED else f"; {shown}"
+        lead += ", each by its opening sentence:" if asked.kind == "summary" else ":"
     else:
-        listed = _by(asked.name, documents)
+        listed = articles_by(asked.name, documents)
         if not listed:
             return None
         authors = [
@@ -183,15 +179,19 @@ def collection_answer(
             continue
         number = len(citations) + 1
         citations.append(opening_citation(passage, number))
-        skip = name if asked.kind != "all" else ""
-        parts.append(f"{_describe(info, skip)} [{number}]")
+        if asked.kind == "summary":
+            parts.append(f"{_describe(info)}: {' '.join(citations[-1].quote.split())} [{number}]")
+        else:
+            parts.append(f"{_describe(info, name)} [{number}]")
     if not parts:
         return None
     more = len(listed) - MAX_LISTED
-    tail = f"; and {more} more (ask about a subject to find them)." if more > 0 else "."
+    # Opening sentences end in their own full stops: they are not run together with "; ".
+    joiner, end, also = (" ", "", "And") if asked.kind == "summary" else ("; ", ".", "and")
+    tail = f"{joiner}{also} {more} more (ask about a subject to find them)." if more > 0 else end
     return Answer(
         question=question,
-        text=f"{lead} {'; '.join(parts)}{tail}",
+        text=f"{lead} {joiner.join(parts)}{tail}",
         citations=tuple(citations),
         hits=(),  # nothing was retrieved: the chat shows the quotes, not a score table
         abstained=False,

@@ -18,7 +18,7 @@ import re
 
 from qa_bot.models import Passage
 
-__all__ = ["quote_span", "refers_back"]
+__all__ = ["is_heading", "opening_span", "quote_span", "refers_back"]
 
 # A sentence opening with one of these leans on the one before ("This has led to a cautious
 # approach from Moscow."): quoted alone it does not say what "this" is.
@@ -31,6 +31,15 @@ _MARK = re.compile(r"[\"“”]")
 _OPENS_AFTER = " \t\n([{—–-/"
 # A quote is widened by at most this many sentences in all.
 MAX_EXTRA_SENTENCES = 2
+
+
+# A sentence ends with one of these; a "sentence" that does not is a heading or a byline.
+_SENTENCE_END = re.compile(r"[.!?…\"'”’)\]]\s*$")
+
+
+def is_heading(text: str) -> bool:
+    """Whether ``text`` is a heading (or a byline) rather than a sentence: it has no end mark."""
+    return not _SENTENCE_END.search(text)
 
 
 def refers_back(text: str) -> bool:
@@ -97,3 +106,23 @@ def quote_span(passage: Passage, index: int) -> tuple[int, int] | None:
     if last - first > MAX_EXTRA_SENTENCES:
         return None
     return sentences[first].start, sentences[last].end
+
+
+def opening_span(passage: Passage, sentences: int = 3) -> tuple[int, int] | None:
+    """Where the first ``sentences`` sentences of ``passage``'s text start and end, headings
+    before them skipped and the quote widened as :func:`quote_span` widens it (a quotation that
+    runs on); ``None`` when the passage has no sentence to quote."""
+    spans = passage.sentences
+    texts = passage.sentence_texts()
+    body = [i for i, text in enumerate(texts) if not is_heading(text)]
+    if not body:
+        return None
+    first = body[0]
+    last = first
+    while (
+        last + 1 < len(spans) and last + 1 - first < sentences and not is_heading(texts[last + 1])
+    ):
+        last += 1
+    widened = quote_span(passage, last)
+    end = max(spans[last].end, widened[1]) if widened is not None else spans[last].end
+    return spans[first].start, end

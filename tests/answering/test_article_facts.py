@@ -25,6 +25,10 @@ pytestmark = pytest.mark.unit
         ("Which outlet published the article about the harbour storm?", "outlet"),
         ("Who published the story on the ferries?", "outlet"),
         ("Where was the piece about the ferries published?", "outlet"),
+        ("Summarize the article about the harbour storm", "summary"),
+        ("Give me a summary of the story on the ferries", "summary"),
+        ("What are the main points of the report on the ferries?", "summary"),
+        ("What is the piece about the harbour storm about?", "summary"),
     ],
 )
 def test_questions_about_an_article(question: str, fact: str) -> None:
@@ -106,3 +110,25 @@ def test_no_article_about_the_topic_means_no_answer(bot: QABot) -> None:
     answer = bot.ask("Who wrote the article about the football world cup final in Qatar?")
     assert answer.abstained and not answer.citations
     assert "Dana Whitfield" not in answer.text
+
+
+def test_a_summary_is_the_article_s_opening(bot: QABot) -> None:
+    for question in (
+        "Summarize the article about the harbour storm",
+        "What is the Harbour Herald piece about?",  # an outlet with one article names it
+    ):
+        answer = bot.ask(question)
+        assert not answer.abstained, question
+        assert answer.text == f"“Storm darkens the harbour” opens: {' '.join(STORM.split())} [1]"
+        (citation,) = answer.citations
+        assert citation.doc_id == "storm.md" and citation.quote == STORM.strip()
+        article = bot.article("storm.md")
+        assert article is not None
+        span = article.span(citation.passage_id, citation.start, citation.end)
+        assert span is not None and article.text[span[0] : span[1]] == citation.quote
+
+
+def test_an_outlet_with_one_article_names_it(bot: QABot) -> None:
+    answer = bot.ask("Who wrote the Harbour Herald piece?")
+    assert answer.text == "“Storm darkens the harbour” was written by Dana Whitfield [1]."
+    assert not answer.abstained

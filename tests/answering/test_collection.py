@@ -23,6 +23,9 @@ pytestmark = pytest.mark.unit
         ("How many articles are there?", CollectionQuestion("all")),
         ("list all the articles", CollectionQuestion("all")),
         ("What can I ask about?", CollectionQuestion("all")),
+        ("Summarize the articles", CollectionQuestion("summary")),
+        ("What are the main points of the articles?", CollectionQuestion("summary")),
+        ("give me an overview of all the stories", CollectionQuestion("summary")),
         ("What has Dana Whitfield written?", CollectionQuestion("by", "Dana Whitfield")),
         ("What else did she write?", CollectionQuestion("by", "she")),
         (
@@ -151,3 +154,12 @@ def test_who_is_an_author_the_text_does_not_describe(bot: QABot) -> None:
     _cites_openings(bot, answer)
     # Someone who wrote none of them gets the usual answer.
     assert "of the articles:" not in bot.ask("Who is the harbour master?").text
+
+
+def test_a_summary_of_the_articles_gives_each_one_s_opening(bot: QABot) -> None:
+    answer = bot.ask("Summarize the articles")
+    assert not answer.abstained
+    assert answer.text.startswith("The index holds 3 articles, each by its opening sentence: ")
+    assert "“Ferries keep running”: The island ferries sailed on time all week. [3]" in answer.text
+    assert [c.quote for c in answer.citations][-1] == "The island ferries sailed on time all week."
+    _cites_openings(bot, answer)

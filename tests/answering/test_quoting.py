@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_bot.answering.quoting import quote_span
+from qa_bot.answering.quoting import is_heading, opening_span, quote_span
 from qa_bot.models import Passage, Span
 
 pytestmark = pytest.mark.unit
@@ -90,3 +90,27 @@ def test_a_quotation_too_long_to_quote_whole_is_not_quoted() -> None:
     parts = ['He said: "One.', "Two.", "Three.", 'Four," he added.']
     passage = _passage(STORM, *parts)
     assert _quote(passage, 3) is None
+
+
+def _opening(passage: Passage, sentences: int = 3) -> str | None:
+    span = opening_span(passage, sentences)
+    return None if span is None else passage.text[span[0] : span[1]]
+
+
+def test_the_opening_is_the_first_sentences_after_any_heading() -> None:
+    fourth = "Crews were praised."
+    passage = _passage("Harbour news", "By Dana Whitfield", STORM, REFERS, PLAIN, fourth, sep="\n")
+    assert is_heading("Harbour news") and is_heading("By Dana Whitfield")
+    assert not is_heading(STORM) and not is_heading('He said "no."')
+    assert _opening(passage) == f"{STORM}\n{REFERS}\n{PLAIN}"
+    assert _opening(passage, 1) == STORM
+    assert _opening(_passage("Only a heading")) is None
+
+
+def test_the_opening_takes_a_quotation_that_runs_on_whole() -> None:
+    first, second, third = (
+        'The mayor said: "The storm was bad.',
+        'It was the worst."',
+        "Then he left.",
+    )
+    assert _opening(_passage(first, second, third), 1) == f"{first} {second}"
