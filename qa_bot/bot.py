@@ -375,7 +375,7 @@ class QABot:
             # own list (answering/collection.py), when it names an author or outlet it knows.
             t0 = time.perf_counter()
             listed = collection_answer(
-                question, listing, store.documents, store.first_passage, query=query
+                question, listing, store.documents, store.document_passages, query=query
             )
             if listed is not None:
                 return replace(listed, timings={"total": time.perf_counter() - t0})
@@ -386,7 +386,7 @@ class QABot:
                 # "Who is Mark Galeotti?" that the text does not answer: what the collection
                 # knows of him, that he wrote one of the articles.
                 known = collection_answer(
-                    question, listing, store.documents, store.first_passage, query=query
+                    question, listing, store.documents, store.document_passages, query=query
                 )
                 return replace(known, timings=answer.timings) if known else answer
             return answer

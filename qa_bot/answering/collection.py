@@ -17,13 +17,14 @@ on what the collection knows: that he wrote one of the articles.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
 from qa_bot.answering.article_facts import articles_by, opening_citation, readable_date
-from qa_bot.answering.question_type import names
+from qa_bot.answering.question_type import mentions, names
+from qa_bot.answering.quoting import is_heading
 from qa_bot.models import Answer, Citation, Passage
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectionQuestion", "collection_answer", "collection_question"]
 
+# "Which articles mention him?" with no one to put for "him" is no subject to look for.
+_PRONOUNS = frozenset(("it", "him", "her", "them", "this", "that", "these", "those", "he", "she"))
 # At most this many articles are listed; the answer says how many more there are.
 MAX_LISTED = 10
 
@@ -55,6 +58,15 @@ _SUMMARY = re.compile(
     re.IGNORECASE,
 )
 _NAME = r"(?P<name>[^?]+?)"
+# "Which articles mention China?", "Do the articles discuss the sanctions?": the articles whose
+# text names the subject, each with the first sentence that does.
+_MENTION = re.compile(
+    rf"^\W*(?:(?:which|what)\s+(?:of\s+the\s+)?(?:{_ARTICLES}|article|piece|story|report)\s+"
+    rf"|(?:do|does)\s+(?:any\s+of\s+)?(?:the\s+|these\s+|your\s+)?(?:{_ARTICLES}|article)\s+)"
+    rf"(?:mentions?|discuss(?:es)?|talks?\s+about|covers?|refers?\s+to|names?|(?:is|are)\s+about|"
+    rf"deals?\s+with|says?\s+(?:anything|something)\s+about)\s+{_NAME}{_END}",
+    re.IGNORECASE,
+)
 _WROTE = r"(?:write|written|wrote|publish|published|run|ran|put\s+out)"
 _BY_NAME = (
     re.compile(rf"^\W*what\s+(?:else\s+)?(?:has|have|did|does)\s+{_NAME}\s+{_WROTE}{_END}", re.I),
@@ -86,8 +98,9 @@ _WHO_IS = re.compile(
 @dataclass(frozen=True)
 class CollectionQuestion:
     """A question about the collection: ``kind`` "all" (which articles there are), "summary"
-    (each one's opening sentence), "by" (the articles an author wrote or an outlet ran) or "who"
-    ("Who is X?", for the fallback), and the ``name`` asked about ("" for "all" and "summary")."""
+    (each one's opening sentence), "mention" (the articles that mention a subject), "by" (the
+    articles an author wrote or an outlet ran) or "who" ("Who is X?", for the fallback), and the
+    ``name`` asked about ("" for "all" and "summary")."""
 
     kind: str
     name: str = ""
@@ -97,6 +110,9 @@ def collection_question(question: str) -> CollectionQuestion | None:
     """The collection question ``question`` asks, or ``None`` for any other question."""
     if _SUMMARY.match(question):
         return CollectionQuestion("summary")
+    if (match := _MENTION.match(question)) is not None:
+        subject = _strip_the(match.group("name"))
+        return None if subject.lower() in _PRONOUNS else CollectionQuestion("mention", subject)
     if _ALL.match(question):
         return CollectionQuestion("all")
     for pattern in _BY_NAME:
@@ -132,62 +148,117 @@ def _describe(info: DocumentInfo, skip: str = "") -> str:
     return f"“{title}” ({', '.join(facts)})" if facts else f"“{title}”"
 
 
+def _mentioning(passages: Sequence[Passage], topic: str) -> tuple[Passage, int] | None:
+    """The first sentence of an article (as its passage and index) that mentions ``topic``."""
+    for passage in passages:
+        if not mentions(passage.text, topic):
+            continue
+        for index, text in enumerate(passage.sentence_texts()):
+            if not is_heading(text) and mentions(text, topic):
+                return passage, index
+    return None
+
+
+def _lead(asked: CollectionQuestion, listed: list[DocumentInfo]) -> tuple[str, str]:
+    """The answer's opening words, before the list, and the author or outlet it names as the
+    articles give the name ("" when it names none)."""
+    total = len(listed)
+    if asked.kind in ("all", "summary"):
+        count = f"{total} article" + ("s" if total != 1 else "")
+        lead = f"The index holds {count}"
+        if total > MAX_LISTED:
+            dated = any(_when(info) for info in listed)
+            lead += f"; the {MAX_LISTED} most recent" if dated else f"; the first {MAX_LISTED}"
+        return lead + (", each by its opening sentence:" if asked.kind == "summary" else ":"), ""
+    which = "one of the articles" if len(listed) == 1 else f"{len(listed)} of the articles"
+    if asked.kind == "mention":
+        which = which[0].upper() + which[1:]
+        if len(listed) == 1:
+            return f"{which} mentions {asked.name}:", ""
+        return f"{which} mention {asked.name} (each by its first mention):", ""
+    authors = [
+        author
+        for info in listed
+        if (author := info.metadata.get("author", "")) and names([author], asked.name)
+    ]
+    # The name as the articles give it ("Mark Galeotti" for "galeotti").
+    name = authors[0] if authors else listed[0].metadata.get("outlet", asked.name)
+    lead = f"{name} {'wrote' if authors else 'published'} {which}:"
+    if asked.kind == "who":
+        lead = f"The articles do not say {'who' if authors else 'what'} {name} is; {lead}"
+    return lead, name
+
+
 def collection_answer(
     question: str,
     asked: CollectionQuestion,
     documents: Mapping[str, DocumentInfo],
-    first_passage: Callable[[str], Passage | None],
+    passages_of: Callable[[str], Sequence[Passage]],
     query: str = "",
 ) -> Answer | None:
     """The answer to ``asked``: the articles it asks for, the most recent first and at most
-    ``MAX_LISTED``, each cited by its opening sentence; ``None`` when it names no author or
-    outlet of the articles (the question is then an ordinary one)."""
-    name = ""
+    ``MAX_LISTED``, each cited by its opening sentence (for "mention", by the first sentence that
+    mentions the subject); ``None`` when it names no author or outlet of the articles (the
+    question is then an ordinary one). ``passages_of`` gives an article's passages in order."""
+    found: dict[str, tuple[Passage, int]] = {}
     if asked.kind in ("all", "summary"):
         listed = list(documents.values())
+    elif asked.kind == "mention":
+        for doc_id in documents:
+            if (hit := _mentioning(passages_of(doc_id), asked.name)) is not None:
+                found[doc_id] = hit
+        listed = [documents[doc_id] for doc_id in found]
+        if not listed and articles_by(asked.name, documents):
+            # "Which articles mention Galeotti?" when no text does but he wrote one.
+            return collection_answer(
+                question, replace(asked, kind="by"), documents, passages_of, query
+            )
         if not listed:
-            return None
-        count = f"{len(listed)} article" + ("s" if len(listed) != 1 else "")
-        lead = f"The index holds {count}"
-        dated = any(_when(info) for info in listed)
-        shown = f"the {MAX_LISTED} most recent" if dated else f"the first {MAX_LISTED}"
-        lead += "" if len(listed) <= MAX_LISTED else f"; {shown}"
-        lead += ", each by its opening sentence:" if asked.kind == "summary" else ":"
+            return Answer(
+                question=question,
+                text=f"None of the {len(documents)} articles mentions {asked.name}.",
+                citations=(),
+                hits=(),
+                abstained=True,
+                confidence=0.0,
+                query=query or question,
+            )
     else:
         listed = articles_by(asked.name, documents)
-        if not listed:
-            return None
-        authors = [
-            author
-            for info in listed
-            if (author := info.metadata.get("author", "")) and names([author], asked.name)
-        ]
-        # The name as the articles give it ("Mark Galeotti" for "galeotti").
-        name = authors[0] if authors else listed[0].metadata.get("outlet", asked.name)
-        verb = "wrote" if authors else "published"
-        which = "one of the articles" if len(listed) == 1 else f"{len(listed)} of the articles"
-        lead = f"{name} {verb} {which}:"
-        if asked.kind == "who":
-            lead = f"The articles do not say {'who' if authors else 'what'} {name} is; {lead}"
+    if not listed:
+        return None
+    lead, name = _lead(asked, listed)
     # The most recent first, undated ones last in the index's order.
     listed.sort(key=_when, reverse=True)
     citations: list[Citation] = []
     parts: list[str] = []
     for info in listed[:MAX_LISTED]:
-        passage = first_passage(info.doc_id)
-        if passage is None or not passage.sentences:
-            continue
         number = len(citations) + 1
-        citations.append(opening_citation(passage, number))
-        if asked.kind == "summary":
-            parts.append(f"{_describe(info)}: {' '.join(citations[-1].quote.split())} [{number}]")
+        if info.doc_id in found:
+            passage, index = found[info.doc_id]
+            sentence = passage.sentences[index]
+            citation = replace(
+                opening_citation(passage, number),
+                quote=passage.text[sentence.start : sentence.end],
+                start=sentence.start,
+                end=sentence.end,
+            )
+        else:
+            opening = next(iter(passages_of(info.doc_id)), None)
+            if opening is None or not opening.sentences:
+                continue
+            citation = opening_citation(opening, number)
+        citations.append(citation)
+        if asked.kind in ("summary", "mention"):
+            parts.append(f"{_describe(info)}: {' '.join(citation.quote.split())} [{number}]")
         else:
             parts.append(f"{_describe(info, name)} [{number}]")
     if not parts:
         return None
     more = len(listed) - MAX_LISTED
-    # Opening sentences end in their own full stops: they are not run together with "; ".
-    joiner, end, also = (" ", "", "And") if asked.kind == "summary" else ("; ", ".", "and")
+    # Quoted sentences end in their own full stops: they are not run together with "; ".
+    quoting = asked.kind in ("summary", "mention")
+    joiner, end, also = (" ", "", "And") if quoting else ("; ", ".", "and")
     tail = f"{joiner}{also} {more} more (ask about a subject to find them)." if more > 0 else end
     return Answer(
         question=question,

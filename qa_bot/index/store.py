@@ -204,12 +204,18 @@ class IndexStore:
         by_document: dict[str, list[Passage]] = {}
         for passage in self.passages:
             by_document.setdefault(passage.doc_id, []).append(passage)
+        for passages in by_document.values():
+            passages.sort(key=lambda p: p.start)
         return by_document
+
+    def document_passages(self, doc_id: str) -> tuple[Passage, ...]:
+        """The passages of the article ``doc_id`` in text order; none if unknown."""
+        return tuple(self._passages_by_document.get(doc_id, ()))
 
     def first_passage(self, doc_id: str) -> Passage | None:
         """The passage that opens the article ``doc_id``; ``None`` if unknown."""
         passages = self._passages_by_document.get(doc_id)
-        return min(passages, key=lambda p: p.start) if passages else None
+        return passages[0] if passages else None
 
     def article(self, doc_id: str) -> Article | None:
         """The whole cleaned article ``doc_id`` from its indexed passages; ``None`` if unknown."""

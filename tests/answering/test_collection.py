@@ -35,6 +35,12 @@ pytestmark = pytest.mark.unit
         ("Which pieces are by Dana Whitfield?", CollectionQuestion("by", "Dana Whitfield")),
         ("Articles from the Harbour Herald", CollectionQuestion("by", "Harbour Herald")),
         ("Did Whitfield write any of the articles?", CollectionQuestion("by", "Whitfield")),
+        (
+            "Which articles mention the harbour master?",
+            CollectionQuestion("mention", "harbour master"),
+        ),
+        ("Do the articles discuss ferries?", CollectionQuestion("mention", "ferries")),
+        ("which article talks about the quay", CollectionQuestion("mention", "quay")),
         ("Who is Dana Whitfield?", CollectionQuestion("who", "Dana Whitfield")),
         ("what is the harbour herald", CollectionQuestion("who", "harbour herald")),
     ],
@@ -50,6 +56,7 @@ def test_questions_about_the_collection(question: str, asked: CollectionQuestion
         "What did Dana Whitfield write about the ferries?",
         "Why did the harbour stay dark?",
         "What do the articles say about the ferries?",
+        "Which articles mention him?",  # no one to look for
     ],
 )
 def test_other_questions_are_not_about_the_collection(question: str) -> None:
@@ -87,16 +94,23 @@ def bot(tmp_path: Path) -> QABot:
     return qa
 
 
-def _cites_openings(bot: QABot, answer: Answer) -> None:
-    """Each citation quotes its article's opening sentence, verbatim."""
+def _quotes_verbatim(bot: QABot, answer: Answer) -> list[int]:
+    """Each citation quotes a whole sentence of its article verbatim; where each quote starts."""
     assert answer.citations
+    starts = []
     for citation in answer.citations:
         article = bot.article(citation.doc_id)
         assert article is not None
         span = article.span(citation.passage_id, citation.start, citation.end)
-        assert span is not None and span[0] == 0
-        assert article.text[span[0] : span[1]] == citation.quote
+        assert span is not None and article.text[span[0] : span[1]] == citation.quote
         assert citation.quote.endswith(".")
+        starts.append(span[0])
+    return starts
+
+
+def _cites_openings(bot: QABot, answer: Answer) -> None:
+    """Each citation quotes its article's opening sentence, verbatim."""
+    assert set(_quotes_verbatim(bot, answer)) == {0}
 
 
 def test_the_articles_are_listed_with_their_facts(bot: QABot) -> None:
@@ -163,3 +177,27 @@ def test_a_summary_of_the_articles_gives_each_one_s_opening(bot: QABot) -> None:
     assert "“Ferries keep running”: The island ferries sailed on time all week. [3]" in answer.text
     assert [c.quote for c in answer.citations][-1] == "The island ferries sailed on time all week."
     _cites_openings(bot, answer)
+
+
+def test_the_articles_that_mention_a_subject_with_their_first_mention(bot: QABot) -> None:
+    answer = bot.ask("Which articles mention the crews?")
+    assert not answer.abstained
+    assert answer.text == (
+        "2 of the articles mention crews (each by its first mention): “Storm darkens the "
+        "harbour” (Harbour Herald, Dana Whitfield, March 4, 2025): Crews worked for two days to "
+        "make it safe. [1] “Ferries keep running”: Their crews carried the repair teams across "
+        "for free. [2]"
+    )
+    assert all(start > 0 for start in _quotes_verbatim(bot, answer))  # not the openings
+    one = bot.ask("Do the articles mention the quay?")
+    assert one.text.startswith("One of the articles mentions quay: “Ferries keep running”")
+
+
+def test_no_article_mentions_it(bot: QABot) -> None:
+    answer = bot.ask("Which articles mention the lighthouse?")
+    assert answer.abstained and not answer.citations
+    assert answer.text == "None of the 3 articles mentions lighthouse."
+    # An author no text names: the articles by that name.
+    assert bot.ask("Which articles mention Whitfield?").text.startswith(
+        "Dana Whitfield wrote 2 of the articles:"
+    )
