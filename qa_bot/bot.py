@@ -312,8 +312,9 @@ class QABot:
         question = check_question(question, max_chars=self.max_question_chars)
         k = _check_k(k)
         query = question
+        seen: tuple[str, ...] = ()
         if history:
-            from qa_bot.answering.followup import contextualize
+            from qa_bot.answering.followup import asks_for_more, contextualize
 
             # Only recent turns can carry a subject, and each is bounded like a question.
             recent = [
@@ -327,8 +328,11 @@ class QABot:
                 for t in list(history)[-MAX_HISTORY_TURNS:]
             ]
             query = contextualize(question, recent)[: 2 * self.max_question_chars]
+            if asks_for_more(question):
+                # "Tell me more": not again what the earlier answers quoted.
+                seen = tuple(t.answer for t in recent if t.answer)
         query = self._spelled(query)
-        extractive = self._with_copies(self._answer(question, query, k))
+        extractive = self._with_copies(self._answer(question, query, k, seen))
         if self.generator is None:
             yield extractive
             return
@@ -363,7 +367,7 @@ class QABot:
         assert answer is not None  # stream() always ends with an Answer
         return answer
 
-    def _answer(self, question: str, query: str, k: int) -> Answer:
+    def _answer(self, question: str, query: str, k: int, seen: Sequence[str] = ()) -> Answer:
         topic = topic_request(query)
         if topic is not None:
             # "What do the articles say about China?": the sentences that mention China.
@@ -381,7 +385,7 @@ class QABot:
                 return replace(listed, timings={"total": time.perf_counter() - t0})
         asked = fact_question(query)
         if asked is None:
-            answer = self._extract(question, query, k)
+            answer = self._extract(question, query, k, seen=seen)
             if listing is not None and answer.abstained:
                 # "Who is Mark Galeotti?" that the text does not answer: what the collection
                 # knows of him, that he wrote one of the articles.
@@ -395,7 +399,14 @@ class QABot:
         about = self._extract(question, asked.topic, k)
         return fact_answer(question, asked, about, store.documents, store.first_passage)
 
-    def _extract(self, question: str, query: str, k: int, topic: str | None = None) -> Answer:
+    def _extract(
+        self,
+        question: str,
+        query: str,
+        k: int,
+        topic: str | None = None,
+        seen: Sequence[str] = (),
+    ) -> Answer:
         state = self._state  # one snapshot for the whole answer
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -405,7 +416,7 @@ class QABot:
         t2 = time.perf_counter()
         answer = compose_answer(
             question, vector, hits, state.retriever, self.answer_settings, query=query,
-            read=read, reader_settings=self.reader_settings, topic=topic,
+            read=read, reader_settings=self.reader_settings, topic=topic, seen=seen,
         )  # fmt: skip
         t3 = time.perf_counter()
         timings.update(embed=t1 - t0, retrieve=t2 - t1, answer=t3 - t2, total=t3 - t0)

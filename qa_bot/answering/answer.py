@@ -47,6 +47,10 @@ NO_ANSWER = (
     "I found nothing in the articles that answers this question. "
     "The nearest passages are listed below, but they do not seem to answer it."
 )
+NOTHING_MORE = (
+    "I found nothing more in the articles on this than what I quoted already. "
+    "The nearest passages are listed below."
+)
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,7 @@ def compose_answer(
     read: Sequence[Candidate] | None = None,
     reader_settings: ReaderSettings | None = None,
     topic: str | None = None,
+    seen: Sequence[str] = (),
 ) -> Answer:
     """The extractive answer to ``question`` from ``hits`` (see the module docstring).
 
@@ -299,7 +304,8 @@ def compose_answer(
     probabilities choose and order the sentences and add an abstention rule. With ``topic``
     (question_type.topic_request: "What do the articles say about China?"), the answer is the
     best sentences that mention the topic, however loosely they match the question's wording,
-    and nothing when none does.
+    and nothing when none does. A sentence that one of the ``seen`` texts (earlier answers, for
+    "Tell me more") already holds is not quoted again.
     """
     settings = settings or AnswerSettings()
     searched = query or question
@@ -325,6 +331,9 @@ def compose_answer(
     if read is not None:
         # More sentences only when they add support: each must be nearly as likely an answer.
         candidates = [c for c in candidates if (c.prob or 0.0) >= rs.also_below * best_prob]
+    if seen:
+        said = " ".join(" ".join(text.split()) for text in seen)
+        candidates = [c for c in candidates if " ".join(c.text.split()) not in said]
     # Only sentences that can be quoted on their own (quoting.py), widened where they need it.
     quotable = [
         (cand, span)
@@ -335,7 +344,7 @@ def compose_answer(
     if not quotable or weak or too_unlikely:
         return Answer(
             question=question,
-            text=NO_ANSWER,
+            text=NOTHING_MORE if seen else NO_ANSWER,
             citations=(),
             hits=tuple(hits),
             abstained=True,

@@ -33,7 +33,7 @@ from qa_bot.answering.answer_type import persons
 from qa_bot.answering.article_facts import fact_question
 from qa_bot.models import Turn
 
-__all__ = ["contextualize", "needs_context"]
+__all__ = ["asks_for_more", "contextualize", "needs_context"]
 
 # Person pronouns are replaced when the person is clear; the others only pull the subject in.
 _PERSON_PRONOUNS = {"he": "", "him": "", "his": "'s", "she": "", "hers": "'s"}
@@ -45,6 +45,13 @@ _FOLLOWUP_OPENERS = (
     "what about", "how about", "and", "also", "but", "so", "then", "what else", "why not",
     "anything else", "more on", "tell me more",
 )  # fmt: skip
+# "Tell me more", "Anything else?": the same subject again, less what was already quoted.
+_MORE = re.compile(
+    r"^\W*(?:(?:and\s+|so\s+)?(?:(?:please\s+)?tell\s+me\s+more|more(?:\s+please)?|"
+    r"anything\s+(?:else|more)|what\s+(?:else|more)|go\s+on|keep\s+going)"
+    r"(?:\s+(?:on|about)\s+(?:that|this|it|them))?)\W*$",
+    re.IGNORECASE,
+)
 _MAX_SHORT_CONTENT_WORDS = 6
 _MAX_TERMS = 5
 # A follow-up with at most this many words of its own ("Why?", "How so?", "Why would he
@@ -192,6 +199,12 @@ def needs_context(question: str) -> bool:
     if set(_words(question)) & _THING_PRONOUNS:
         return True
     return len(_content_words(question)) <= _MAX_SHORT_CONTENT_WORDS
+
+
+def asks_for_more(question: str) -> bool:
+    """Whether ``question`` asks for more on the subject so far ("Tell me more", "Anything
+    else?", "What else?"): its answer should not quote again what earlier answers quoted."""
+    return _MORE.match(question) is not None
 
 
 def _subject_terms(turn: str, whole: bool = False) -> list[str]:

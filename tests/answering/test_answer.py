@@ -9,7 +9,7 @@ import pytest
 
 from qa_bot.bot import QABot
 from qa_bot.index.embedding import HashEmbedder
-from qa_bot.models import Answer
+from qa_bot.models import Answer, Turn
 
 pytestmark = pytest.mark.unit
 
@@ -38,17 +38,23 @@ def test_answer_quotes_the_context_verbatim_and_cites_it(tmp_path: Path) -> None
     assert f"{STORM} {REFERS} [1]" in answer.text
 
 
-def test_a_question_about_a_year_is_not_padded_with_sentences_without_it(tmp_path: Path) -> None:
+def _harbour_bot(tmp_path: Path, body: str) -> QABot:
+    """A bot (hashed embeddings, no reader) over one harbour article of ``body``."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "harbour.txt").write_text(
-        "Harbour news\n\nIn 2017 the harbour board rebuilt the north pier after a storm. "
-        "The harbour board also rebuilt the ferry office and the harbour café. "
-        "The harbour board meets every month to plan what it rebuilds next.\n",
-        encoding="utf-8",
-    )
+    (corpus / "harbour.txt").write_text(f"Harbour news\n\n{body}\n", encoding="utf-8")
     bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
     bot.reader = None
+    return bot
+
+
+def test_a_question_about_a_year_is_not_padded_with_sentences_without_it(tmp_path: Path) -> None:
+    bot = _harbour_bot(
+        tmp_path,
+        "In 2017 the harbour board rebuilt the north pier after a storm. "
+        "The harbour board also rebuilt the ferry office and the harbour café. "
+        "The harbour board meets every month to plan what it rebuilds next.",
+    )
     answer = bot.ask("What did the harbour board rebuild in 2017?")
     assert not answer.abstained
     assert [c.quote for c in answer.citations] == [
@@ -152,3 +158,26 @@ def test_a_sentence_that_asks_is_not_quoted_as_an_answer(tmp_path: Path) -> None
     (answer,) = _answers(tmp_path, "Will the north pier reopen in May?", [f"{asks} {says}"])
     assert not answer.abstained
     assert [c.quote for c in answer.citations] == [says]
+
+
+def test_tell_me_more_does_not_quote_again_what_was_quoted(tmp_path: Path) -> None:
+    bot = _harbour_bot(
+        tmp_path,
+        "The north pier reopened in May after the storm repairs. "
+        "The storm repairs to the north pier cost the harbour board two million. "
+        "Repairs to the pier after the storm took crews all winter.",
+    )
+    bot.answer_settings = replace(bot.answer_settings, max_sentences=1, abstain_below=0.0)
+    first = bot.ask("What about the storm repairs to the north pier?")
+    history = [Turn(first.question, True, first.text)]
+    more = bot.chat("Tell me more", history)
+    assert not more.abstained and first.citations and more.citations
+    assert {c.quote for c in first.citations}.isdisjoint(c.quote for c in more.citations)
+    # Asked again rather than for more, the same sentence comes back.
+    again = bot.chat("What about the storm repairs to the north pier?", history)
+    assert [c.quote for c in again.citations] == [c.quote for c in first.citations]
+    # When everything was quoted, it says so.
+    seen = [*history, Turn("Tell me more", True, more.text)]
+    seen.append(Turn("What else?", True, bot.chat("What else?", seen).text))
+    last = bot.chat("Anything else?", seen)
+    assert last.abstained and last.text.startswith("I found nothing more in the articles")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa_bot.answering.article_facts import fact_question
-from qa_bot.answering.followup import contextualize, needs_context
+from qa_bot.answering.followup import asks_for_more, contextualize, needs_context
 from qa_bot.models import Turn
 
 pytestmark = pytest.mark.unit
@@ -187,3 +187,21 @@ def test_it_after_a_question_about_an_article_is_that_article() -> None:
     assert asked is not None and (asked.fact, asked.topic) == ("outlet", "Putin riding tiger")
     # Not a question about the article: the usual follow-up.
     assert fact_question(contextualize("When was it signed?", [wrote])) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "more"),
+    [
+        ("Tell me more", True),
+        ("tell me more about that", True),
+        ("Anything else?", True),
+        ("And what else?", True),
+        ("More please", True),
+        ("Go on", True),
+        ("Tell me more about the sanctions", False),  # a subject of its own
+        ("What else has he written?", False),
+        ("Why?", False),
+    ],
+)
+def test_asks_for_more(question: str, more: bool) -> None:
+    assert asks_for_more(question) is more
