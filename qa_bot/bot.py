@@ -21,6 +21,7 @@ from qa_bot.answering.collection import collection_answer, collection_question
 from qa_bot.answering.question_type import topic_request
 from qa_bot.answering.reading import ReaderSettings
 from qa_bot.answering.retrieval import RetrievalSettings, Retriever
+from qa_bot.answering.small_talk import small_talk_reply
 from qa_bot.answering.spelling import Speller
 from qa_bot.errors import QuestionError
 from qa_bot.index.build import BuildReport, build_index
@@ -311,6 +312,11 @@ class QABot:
         the final ``Answer`` — always last, and the one to show."""
         question = check_question(question, max_chars=self.max_question_chars)
         k = _check_k(k)
+        reply = small_talk_reply(question, len(self._state.store.documents))
+        if reply is not None:
+            # "Hello", "Thanks!", "What can you do?": a reply of its own, nothing searched.
+            yield Answer(question, reply, (), (), False, 1.0, {"total": 0.0}, question)
+            return
         query = question
         seen: tuple[str, ...] = ()
         if history:
@@ -326,6 +332,8 @@ class QABot:
                     answer=t.answer[:_MAX_ANSWER_CHARS],
                 )
                 for t in list(history)[-MAX_HISTORY_TURNS:]
+                # "ok", "thanks": small talk lends no subject to the question after it.
+                if small_talk_reply(t if isinstance(t, str) else t.question, 0) is None
             ]
             query = contextualize(question, recent)[: 2 * self.max_question_chars]
             if asks_for_more(question):

@@ -53,6 +53,24 @@ def small_corpus(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def hashed_bot(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A maker of bots over small articles (file name -> text), hashed embeddings, no reader."""
+    from qa_bot.bot import QABot
+    from qa_bot.index.embedding import HashEmbedder
+
+    def make(files: dict[str, str]) -> QABot:
+        corpus = tmp_path / "corpus"
+        corpus.mkdir(exist_ok=True)
+        for name, text in files.items():
+            (corpus / name).write_text(text, encoding="utf-8")
+        bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
+        bot.reader = None
+        return bot
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The bundled all-MiniLM-L6-v2, loaded once per session."""

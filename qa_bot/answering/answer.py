@@ -26,6 +26,8 @@ from qa_bot.answering.abbreviations import canonical
 from qa_bot.answering.answer_type import expected_entities, has_new_entity, unnamed_mention
 from qa_bot.answering.question_type import (
     asked_speaker,
+    defined_name,
+    defines,
     expected_kind,
     has_kind,
     mentions,
@@ -270,6 +272,24 @@ def _by_the_author(
     return own or candidates
 
 
+def _definition_first(
+    question: str, candidates: list[Candidate], confidence: float, settings: AnswerSettings
+) -> tuple[list[Candidate], float]:
+    """For "Who is Markov?" / "What is the Institute for Political Studies?": the sentences
+    that say who or what it is ("..., says Markov, who now leads the Institute for Political
+    Studies, a Moscow-based Russian think tank") first, and answer enough however loosely the
+    rest of their words match the question (question_type.defines)."""
+    name = defined_name(question)
+    if name is None:
+        return candidates, confidence
+    defining = [c for c in candidates if defines(c.text, name)]
+    if not defining:
+        return candidates, confidence
+    chosen = {id(c) for c in defining}
+    rest = [c for c in candidates if id(c) not in chosen]
+    return defining + rest, max(confidence, settings.abstain_below)
+
+
 def _where_named(passage: Passage, documents: Mapping[str, DocumentInfo]) -> list[str]:
     """Where a name counts as given by ``passage``: its headline, its text, and its article's
     outlet and author."""
@@ -325,6 +345,7 @@ def compose_answer(
     candidates = _by_the_author(searched, candidates, retriever.store.documents)
     if topic is None:
         confidence = _confidence(searched, candidates, retriever, settings)
+        candidates, confidence = _definition_first(searched, candidates, confidence, settings)
     else:
         candidates = [c for c in candidates if mentions(c.text, topic)]
         confidence = max((c.evidence for c in candidates), default=0.0)

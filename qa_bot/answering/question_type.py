@@ -205,6 +205,36 @@ def asked_speaker(question: str) -> str | None:
     return who.split()[-1]
 
 
+# "Who is Dmitry Suslov?", "What is the Institute for Political Studies?": a name alone (its
+# words capitalised, small linking words aside), asked what or who it is.
+_DEFINITION = re.compile(
+    r"^\W*(?i:who|what)\s+(?i:is|was|are|were)\s+(?:the\s+)?"
+    r"(?P<name>[A-Z][\w.’'-]*(?:\s+(?:(?:of|for|and|the|de|von|van|al)\s+)*[A-Z][\w.’'-]*)*)"
+    r"\W*(?:\([^)]*\)\W*)?$"
+)
+
+
+def defined_name(question: str) -> str | None:
+    """The name a "Who is X?" / "What is X?" question asks to be defined, or None."""
+    match = _DEFINITION.match(question)
+    return match.group("name") if match else None
+
+
+def defines(text: str, name: str) -> bool:
+    """Whether ``text`` says who or what ``name`` is, the way news writing does: in an apposition
+    ("Markov, who now leads ...", "the Institute for Political Studies, a Moscow-based think
+    tank") or a copula ("Peskov is the Kremlin's spokesman"). A surname stands for the name."""
+    forms = {name, name.split()[-1]} if " " in name and name.split()[0][0].isupper() else {name}
+    return any(
+        re.search(
+            rf"(?<!\w){re.escape(form)}(?:[’']s)?\s*(?:,\s*(?:a|an|the|who|which|one\s+of|"
+            r"now|formerly|then)\b|\s+(?:is|was)\s+(?:a|an|the|one\s+of)\b)",
+            text,
+        )
+        for form in forms
+    )
+
+
 def question_numbers(question: str) -> list[str]:
     """The numbers and years a question gives in digits ("2017", "47")."""
     return re.findall(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])", question)

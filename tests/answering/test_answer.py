@@ -181,3 +181,16 @@ def test_tell_me_more_does_not_quote_again_what_was_quoted(tmp_path: Path) -> No
     seen.append(Turn("What else?", True, bot.chat("What else?", seen).text))
     last = bot.chat("Anything else?", seen)
     assert last.abstained and last.text.startswith("I found nothing more in the articles")
+
+
+def test_who_or_what_a_name_is_is_answered_by_the_sentence_that_says_it(tmp_path: Path) -> None:
+    bot = _harbour_bot(
+        tmp_path,
+        "Storms closed the north pier twice this winter. “The pier will need a new deck,” says "
+        "Tamsin Rowe, who chairs the Quayside Trust, a charity that restores old piers. "
+        "Repairs should start in May.",
+    )
+    for question in ("Who is Tamsin Rowe?", "What is the Quayside Trust?"):
+        answer = bot.ask(question)
+        assert not answer.abstained, question
+        assert answer.citations[0].quote.endswith("a charity that restores old piers."), question

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from qa_bot.answering import collection
 from qa_bot.answering.collection import CollectionQuestion, collection_question
 from qa_bot.bot import QABot
-from qa_bot.index.embedding import HashEmbedder
 from qa_bot.models import Answer
 
 pytestmark = pytest.mark.unit
@@ -78,20 +77,15 @@ MARKET = (
 
 
 @pytest.fixture
-def bot(tmp_path: Path) -> QABot:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
+def bot(hashed_bot: Callable[[dict[str, str]], QABot]) -> QABot:
     front = "---\ntitle: {}\nauthor: Dana Whitfield\noutlet: Harbour Herald\ndate: {}\n---\n\n"
-    (corpus / "a_storm.md").write_text(
-        front.format("Storm darkens the harbour", "2025-03-04") + STORM, encoding="utf-8"
+    return hashed_bot(
+        {
+            "a_storm.md": front.format("Storm darkens the harbour", "2025-03-04") + STORM,
+            "b_market.md": front.format("Fish market reopens", "2025-03-10") + MARKET,
+            "c_ferries.txt": "Ferries keep running\n\n" + FERRIES,
+        }
     )
-    (corpus / "b_market.md").write_text(
-        front.format("Fish market reopens", "2025-03-10") + MARKET, encoding="utf-8"
-    )
-    (corpus / "c_ferries.txt").write_text("Ferries keep running\n\n" + FERRIES, encoding="utf-8")
-    qa = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
-    qa.reader = None
-    return qa
 
 
 def _quotes_verbatim(bot: QABot, answer: Answer) -> list[int]:

@@ -6,6 +6,8 @@ import pytest
 
 from qa_bot.answering.question_type import (
     asked_speaker,
+    defined_name,
+    defines,
     expected_kind,
     has_kind,
     mentions,
@@ -149,3 +151,28 @@ def test_mentions_reads_a_topic_in_either_form_of_an_abbreviation() -> None:
     assert mentions("The PM resigned on Friday.", "the prime minister")
     assert mentions("The prime minister resigned on Friday.", "the PM")
     assert not mentions("The minister resigned on Friday.", "the prime minister")
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("Who is Dmitry Suslov?", "Dmitry Suslov"),
+        ("What is the Institute for Political Studies?", "Institute for Political Studies"),
+        ("who was Markov", "Markov"),
+        ("Who is Oleg Ignatov? (Trump)", "Oleg Ignatov"),
+        ("Who is the current prime minister of the United Kingdom?", None),
+        ("What is France a region of?", None),
+        ("Who is the audience for the flattery?", None),
+    ],
+)
+def test_defined_name(question: str, name: str | None) -> None:
+    assert defined_name(question) == name
+
+
+def test_defines_by_apposition_or_copula() -> None:
+    said = "“It goes on,” says Markov, who leads the Institute for Political Studies, a think tank."
+    assert defines(said, "Markov") and defines(said, "Sergei Markov")  # a surname stands for it
+    assert defines(said, "Institute for Political Studies")
+    assert defines("Peskov is the Kremlin's spokesman.", "Peskov")
+    assert not defines("Markov said the war would go on.", "Markov")
+    assert not defines("The institute, a think tank, agreed.", "Institute for Political Studies")
