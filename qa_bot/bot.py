@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from qa_bot.answering.answer import AnswerSettings, compose_answer, read_hits
 from qa_bot.answering.article_facts import fact_answer, fact_question
 from qa_bot.answering.collection import collection_answer, collection_question
-from qa_bot.answering.question_type import topic_request
+from qa_bot.answering.comparison import compare_answers, comparison_queries
+from qa_bot.answering.question_type import compared, topic_request
 from qa_bot.answering.reading import ReaderSettings
 from qa_bot.answering.retrieval import RetrievalSettings, Retriever
 from qa_bot.answering.small_talk import small_talk_reply
@@ -380,6 +381,14 @@ class QABot:
         if topic is not None:
             # "What do the articles say about China?": the sentences that mention China.
             return self._extract(question, topic, k, topic=topic)
+        pair = compared(query)
+        if pair is not None:
+            # "How do Markov and Suslov differ on Ukraine?": each one's words, side by side.
+            answers = [
+                (person, self._extract(question, asked, k, topic=subject))
+                for person, asked, subject in comparison_queries(*pair)
+            ]
+            return compare_answers(question, query, answers)
         store = self._state.store
         listing = collection_question(query)
         if listing is not None and listing.kind != "who":

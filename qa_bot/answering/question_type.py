@@ -235,6 +235,34 @@ def defines(text: str, name: str) -> bool:
     )
 
 
+_PERSON = r"[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,2}"
+# "Compare the views of Markov and Suslov", "How do Markov and Suslov differ on Ukraine?",
+# "What do Markov and Suslov say about China?", "Markov vs Suslov on sanctions".
+_COMPARE = re.compile(
+    rf"^\W*(?:(?i:compare|contrast)\s+(?:(?i:the\s+)?(?i:views?|positions?|takes?|opinions?)\s+"
+    rf"(?i:of)\s+)?(?P<a>{_PERSON})(?:[’']s)?\s+(?i:and|with|to)\s+(?P<b>{_PERSON})(?:[’']s)?"
+    rf"(?:\s+(?i:views?|positions?))?(?:\s+(?i:on|about|over)\s+(?P<t>[^?(]+?))?"
+    rf"|(?i:how|where|why)\s+(?i:do|did|does)\s+(?P<a2>{_PERSON})\s+(?i:and)\s+(?P<b2>{_PERSON})"
+    rf"\s+(?i:differ|disagree|agree)(?:\s+(?i:on|about|over)\s+(?P<t2>[^?(]+?))?"
+    rf"|(?i:what)\s+(?i:do|did)\s+(?P<a3>{_PERSON})\s+(?i:and)\s+(?P<b3>{_PERSON})\s+(?i:each\s+)?"
+    rf"(?i:say|think|argue|believe)(?:\s+(?i:about|of|on)\s+(?P<t3>[^?(]+?))?"
+    rf"|(?P<a4>{_PERSON})\s+(?i:vs\.?|versus)\s+(?P<b4>{_PERSON})(?:\s+(?i:on|about)\s+(?P<t4>[^?(]+?))?"
+    rf")\W*(?:\([^)]*\)\W*)?$"
+)
+
+
+def compared(question: str) -> tuple[str, str, str] | None:
+    """The two people a question compares and what on ("" for their views in general):
+    ("Markov", "Suslov", "Ukraine") for "How do Markov and Suslov differ on Ukraine?"."""
+    match = _COMPARE.match(question)
+    if match is None:
+        return None
+    for a, b, t in (("a", "b", "t"), ("a2", "b2", "t2"), ("a3", "b3", "t3"), ("a4", "b4", "t4")):
+        if match.group(a):
+            return match.group(a), match.group(b), (match.group(t) or "").strip()
+    return None
+
+
 def question_numbers(question: str) -> list[str]:
     """The numbers and years a question gives in digits ("2017", "47")."""
     return re.findall(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])", question)

@@ -6,6 +6,7 @@ import pytest
 
 from qa_bot.answering.question_type import (
     asked_speaker,
+    compared,
     defined_name,
     defines,
     expected_kind,
@@ -176,3 +177,22 @@ def test_defines_by_apposition_or_copula() -> None:
     assert defines("Peskov is the Kremlin's spokesman.", "Peskov")
     assert not defines("Markov said the war would go on.", "Markov")
     assert not defines("The institute, a think tank, agreed.", "Institute for Political Studies")
+
+
+@pytest.mark.parametrize(
+    ("question", "pair"),
+    [
+        ("Compare the views of Markov and Suslov", ("Markov", "Suslov", "")),
+        ("How do Markov and Suslov differ on Ukraine?", ("Markov", "Suslov", "Ukraine")),
+        (
+            "What do Sergei Markov and Dmitry Suslov say about China?",
+            ("Sergei Markov", "Dmitry Suslov", "China"),
+        ),
+        ("Markov vs Suslov on sanctions", ("Markov", "Suslov", "sanctions")),
+        ("What did Putin and Trump say about each other?", ("Putin", "Trump", "each other")),
+        ("Why is Moscow wary of Trump?", None),
+        ("Compare the articles", None),
+    ],
+)
+def test_compared(question: str, pair: tuple[str, str, str] | None) -> None:
+    assert compared(question) == pair
