@@ -448,6 +448,8 @@ def format_answer(answer: Answer, documents: dict[str, Any]) -> str:
     lines = [answer.text, ""]
     if answer.rewritten_query:
         lines.insert(0, f"(searched: {answer.rewritten_query})")
+    if not answer.citations and not answer.hits:
+        return answer.text  # small talk, or "None of the articles mentions …": nothing to list
     if answer.abstained:
         lines.append("Nearest passages (not an answer):")
         for number, hit in enumerate(answer.hits[:3], 1):

@@ -298,3 +298,15 @@ def test_nearest_passages_are_a_clean_numbered_list() -> None:
     body = " ".join(line.strip() for line in listing[1 : listing.index(heads[1])])
     assert body.startswith("Beekeepers in Ohio reported losses. Researchers blame")
     assert body.endswith(" …") and len(body) <= 245
+
+
+def test_an_answer_with_nothing_to_list_is_printed_alone() -> None:
+    from qa_bot.cli import format_answer
+    from qa_bot.models import Answer
+
+    hello = Answer("Hello", "Hello! Ask me about the 5 articles.", (), (), False, 1.0)
+    assert format_answer(hello, {}) == "Hello! Ask me about the 5 articles."
+    none = Answer(
+        "Which articles mention NATO?", "None of the 5 articles mentions NATO.", (), (), True, 0.0
+    )
+    assert format_answer(none, {}) == "None of the 5 articles mentions NATO."
