@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from qa_bot.answering.answer import NO_ANSWER
+
 if TYPE_CHECKING:
     from qa_bot.index.store import Article, DocumentInfo
     from qa_bot.models import Answer, Citation, Hit
@@ -302,8 +304,12 @@ def render_answer(
     if answer.rewritten_query:
         parts.append(f'<p class="qa-searched">Searched for: {esc(answer.rewritten_query)}</p>')
     if answer.abstained:
-        parts.append(f'<p class="qa-nothing">{esc(NO_EVIDENCE)}</p>')
-        parts.append(f'<p class="qa-meta">{esc(NEAREST)} are shown under Sources.</p>')
+        # The bot's own words when they say more than "nothing found" ("None of the 5 articles
+        # mentions NATO.", "… does not say who wrote it", "nothing more than what I quoted").
+        said = NO_EVIDENCE if answer.text == NO_ANSWER else answer.text
+        parts.append(f'<p class="qa-nothing">{esc(said)}</p>')
+        if answer.hits:
+            parts.append(f'<p class="qa-meta">{esc(NEAREST)} are shown under Sources.</p>')
     else:
         shown = answer.text if text is None else text
         parts.append(f'<p class="qa-text">{_cited_text(shown, answer, turn)}</p>')

@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 import pytest
 
+from qa_bot.answering.answer import NO_ANSWER
 from qa_bot.errors import QABotError, QuestionError
 from qa_bot.index.store import Article, assemble_article
 from qa_bot.models import Answer, Citation, Hit, Passage, Span, Turn
@@ -80,7 +81,7 @@ class FakeBot:
         hit = Hit(self.passage, 0.9, 0.8, 0.7, 0.6, 1, title=0.5, window=0.4, reader=0.3)
         query = f"{question} (Moscow)" if history else question
         if "Brazil" in question:
-            return Answer(question, "nothing", (), (hit,), True, 0.1, {"total": 0.01}, query)
+            return Answer(question, NO_ANSWER, (), (hit,), True, 0.1, {"total": 0.01}, query)
         spans = [self.passage.sentences[0], self.passage.sentences[-1]]
         cites = tuple(
             Citation(
@@ -213,7 +214,7 @@ def test_a_turn_that_found_nothing_is_sent_as_unanswered() -> None:
     _run(bot, "Why is Moscow wary of Trump?", first)
     assert bot.calls[-1] == (
         "Why is Moscow wary of Trump?",
-        [Turn("What about Brazil?", False, "nothing")],
+        [Turn("What about Brazil?", False, NO_ANSWER)],
     )
     assert first.answered == (False,)
 

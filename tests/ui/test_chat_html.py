@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from qa_bot.answering.answer import NO_ANSWER
 from qa_bot.models import Answer, Citation
 from qa_bot.ui.chat_html import highlight, render_answer, render_sources
 
@@ -37,3 +38,14 @@ def test_an_answer_that_retrieved_nothing_has_no_score_table() -> None:
     assert 'class="qa-cite"' in html
     sources = render_sources(listed, {})
     assert "<mark>A storm hit.</mark>" in sources
+
+
+def test_an_abstention_shows_the_bot_s_words_when_they_say_more() -> None:
+    generic = render_answer(Answer("Who is X?", NO_ANSWER, (), (), True, 0.1))
+    assert "The articles hold no answer to this question." in generic
+    none = Answer(
+        "Which articles mention NATO?", "None of the 5 articles mentions NATO.", (), (), True, 0.0
+    )
+    html = render_answer(none)
+    assert "None of the 5 articles mentions NATO." in html
+    assert "Nearest passages" not in html  # there are none
