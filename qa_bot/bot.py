@@ -380,7 +380,7 @@ class QABot:
         topic = topic_request(query)
         if topic is not None:
             # "What do the articles say about China?": the sentences that mention China.
-            return self._extract(question, topic, k, topic=topic)
+            return self._extract(question, topic, k, topic=topic, seen=seen)
         pair = compared(query)
         if pair is not None:
             # "How do Markov and Suslov differ on Ukraine?": each one's words, side by side.

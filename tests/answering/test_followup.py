@@ -205,3 +205,10 @@ def test_it_after_a_question_about_an_article_is_that_article() -> None:
 )
 def test_asks_for_more(question: str, more: bool) -> None:
     assert asks_for_more(question) is more
+
+
+def test_more_about_one_named_subject_asks_about_it() -> None:
+    assert contextualize("Tell me more", ["Who is Tamsin Rowe?"]) == "Tell me more about Rowe"
+    assert contextualize("Anything else?", ["What is NATO?"]) == "Tell me more about NATO"
+    # Two subjects: searched together, as any follow-up.
+    assert contextualize("Tell me more", MOSCOW) == "Tell me more (Moscow, Trump, wary)"
