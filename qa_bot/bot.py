@@ -17,7 +17,11 @@ from typing import TYPE_CHECKING
 
 from qa_bot.answering.answer import AnswerSettings, compose_answer, read_hits
 from qa_bot.answering.article_facts import fact_answer, fact_question
-from qa_bot.answering.collection import collection_answer, collection_question
+from qa_bot.answering.collection import (
+    CollectionQuestion,
+    collection_answer,
+    collection_question,
+)
 from qa_bot.answering.comparison import compare_answers, comparison_queries
 from qa_bot.answering.question_type import compared, topic_request
 from qa_bot.answering.reading import ReaderSettings
@@ -316,7 +320,10 @@ class QABot:
         reply = small_talk_reply(question, len(self._state.store.documents))
         if reply is not None:
             # "Hello", "Thanks!", "What can you do?": a reply of its own, nothing searched.
-            yield Answer(question, reply, (), (), False, 1.0, {"total": 0.0}, question)
+            yield Answer(
+                question=question, text=reply, citations=(), hits=(), abstained=False,
+                confidence=1.0, timings={"total": 0.0}, query=question,
+            )  # fmt: skip
             return
         query = question
         seen: tuple[str, ...] = ()
@@ -389,32 +396,34 @@ class QABot:
                 for person, asked, subject in comparison_queries(*pair)
             ]
             return compare_answers(question, query, answers)
-        store = self._state.store
         listing = collection_question(query)
         if listing is not None and listing.kind != "who":
             # "What articles do you have?", "What has Mark Galeotti written?": the collection's
             # own list (answering/collection.py), when it names an author or outlet it knows.
             t0 = time.perf_counter()
-            listed = collection_answer(
-                question, listing, store.documents, store.document_passages, query=query
-            )
+            listed = self._listed(question, listing, query)
             if listed is not None:
                 return replace(listed, timings={"total": time.perf_counter() - t0})
         asked = fact_question(query)
-        if asked is None:
-            answer = self._extract(question, query, k, seen=seen)
-            if listing is not None and answer.abstained:
-                # "Who is Mark Galeotti?" that the text does not answer: what the collection
-                # knows of him, that he wrote one of the articles.
-                known = collection_answer(
-                    question, listing, store.documents, store.document_passages, query=query
-                )
-                return replace(known, timings=answer.timings) if known else answer
-            return answer
-        # A question about an article (who wrote it, when, where): find the article by its
-        # topic, then answer from the article's own facts (answering/article_facts.py).
-        about = self._extract(question, asked.topic, k)
-        return fact_answer(question, asked, about, store.documents, store.first_passage)
+        if asked is not None:
+            # A question about an article (who wrote it, when, where, a summary): find the
+            # article by its topic, then answer from its own facts (answering/article_facts.py).
+            about = self._extract(question, asked.topic, k)
+            store = self._state.store
+            return fact_answer(question, asked, about, store.documents, store.first_passage)
+        answer = self._extract(question, query, k, seen=seen)
+        if listing is not None and answer.abstained:
+            # "Who is Mark Galeotti?" that the text does not answer: what the collection knows
+            # of him, that he wrote one of the articles.
+            known = self._listed(question, listing, query)
+            return replace(known, timings=answer.timings) if known is not None else answer
+        return answer
+
+    def _listed(self, question: str, listing: CollectionQuestion, query: str) -> Answer | None:
+        store = self._state.store
+        return collection_answer(
+            question, listing, store.documents, store.document_passages, query=query
+        )
 
     def _extract(
         self,

@@ -5,6 +5,9 @@ World?" are not answered by any sentence of the articles but by the index's list
 their facts (title, outlet, author, date: front matter, the sidecar, HTML metadata or a byline;
 see qa_bot/ingest/). :func:`collection_question` recognises such a question, and
 :func:`collection_answer` lists the articles it asks for, each cited by its opening sentence.
+"Summarize the articles" lists them with that sentence quoted (news puts the main point first);
+"Which articles mention China?" lists those whose text names the subject, each cited by its
+first sentence that does, or says that none does.
 
 The forms are narrow, like article_facts.py: the question must be about articles as such ("What
 has X written?", "Which articles are by X?", "List the articles") and name an author or outlet
