@@ -287,6 +287,28 @@ def test_topic_switch_after_no_answer_and_a_question_about_an_article(
     page.close()
 
 
+def test_answers_that_search_nothing_complete_in_the_page(
+    browser: Any, seed_server: ChatServer
+) -> None:
+    """Small talk, the list of the articles and "Tell me more" finish like any answer (a reply
+    without retrieval timings once left the page waiting) and read as they should."""
+    seed_server.wait_until_serving()
+    page = _open(browser, seed_server)
+    reply = _ask(page, "Hello", "small_talk")
+    assert reply.startswith("Hello! Ask me about the 5 articles") and "[1]" not in reply
+    reply = _ask(page, "What articles do you have?", "collection")
+    assert "The index holds 5 articles:" in reply and "[5]" in reply
+    assert "Why these passages" not in reply  # nothing was retrieved: no score table
+    first = _ask(page, "What does Putin think of Trump?", "before_more")
+    more = _ask(page, "Tell me more", "more")
+    assert "Searched for: Tell me more" in more and "[1]" in more
+    quoted = [q.strip() for q in first.split("[1]")[0].split("Searched for")[0].split(". ")]
+    assert quoted[0] and quoted[0] not in more  # not the same answer again
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "collection_and_more.png"), full_page=True)
+    page.close()
+
+
 def test_corpus_files_are_not_served(seed_server: ChatServer) -> None:
     seed_server.wait_until_serving()
     article = next(seed_server.corpus.glob("*.txt"))
