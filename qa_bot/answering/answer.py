@@ -35,7 +35,7 @@ from qa_bot.answering.question_type import (
     names,
     question_numbers,
 )
-from qa_bot.answering.quoting import is_heading, quote_span
+from qa_bot.answering.quoting import cite, is_heading, quote_span
 from qa_bot.answering.reading import ReaderSettings, rerank_hits, sentence_probabilities
 from qa_bot.index.store import bm25_tokens
 from qa_bot.models import Answer, Citation, Hit, Passage
@@ -403,19 +403,8 @@ def compose_answer(
     parts: list[str] = []
     for passage, start, end in merged:
         number = numbers.setdefault(passage.passage_id, len(numbers) + 1)
-        quote = passage.text[start:end]
-        citations.append(
-            Citation(
-                number=number,
-                passage_id=passage.passage_id,
-                doc_id=passage.doc_id,
-                title=passage.title,
-                quote=quote,
-                start=start,
-                end=end,
-            )
-        )
-        parts.append(f"{' '.join(quote.split())} [{number}]")
+        citations.append(cite(passage, start, end, number))
+        parts.append(f"{' '.join(citations[-1].quote.split())} [{number}]")
     return Answer(
         question=question,
         text=" ".join(parts),

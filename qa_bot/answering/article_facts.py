@@ -24,7 +24,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from qa_bot.answering.question_type import names
-from qa_bot.answering.quoting import opening_span
+from qa_bot.answering.quoting import cite, opening_span
 from qa_bot.index.store import bm25_tokens
 from qa_bot.models import Answer, Citation, Passage
 
@@ -168,15 +168,7 @@ def _cite_article(topic: str, about: Answer, documents: Mapping[str, DocumentInf
 def opening_citation(passage: Passage, number: int = 1) -> Citation:
     """Citation ``[number]`` of the first sentence of ``passage`` (which must have one)."""
     first = passage.sentences[0]
-    return Citation(
-        number=number,
-        passage_id=passage.passage_id,
-        doc_id=passage.doc_id,
-        title=passage.title,
-        quote=passage.text[first.start : first.end],
-        start=first.start,
-        end=first.end,
-    )
+    return cite(passage, first.start, first.end, number)
 
 
 def articles_by(name: str, documents: Mapping[str, DocumentInfo]) -> list[DocumentInfo]:
@@ -198,18 +190,18 @@ def fact_answer(
     asked: FactQuestion,
     about: Answer,
     documents: Mapping[str, DocumentInfo],
-    first_passage: Callable[[str], Passage | None] | None = None,
+    first_passage: Callable[[str], Passage | None],
 ) -> Answer:
     """The answer to ``asked`` from the article that ``about`` (the answer to its topic) cites
     first: the fact with a ``[1]`` citation of that passage, or, when the article does not give
     the fact or no article is about the topic, an abstention that says so.
 
-    With ``first_passage`` (an article's opening passage by ``doc_id``): a topic that is an
+    ``first_passage`` gives an article's opening passage by ``doc_id``: a topic that is an
     author's or an outlet's name with one article ("What is the Jadetimes article about?") is
     that article, and a summary is answered: the article's opening sentences, quoted.
     """
-    named = articles_by(asked.topic, documents) if first_passage is not None else []
-    opening = first_passage(named[0].doc_id) if first_passage and len(named) == 1 else None
+    named = articles_by(asked.topic, documents)
+    opening = first_passage(named[0].doc_id) if len(named) == 1 else None
     if opening is not None and opening.sentences:
         citation = opening_citation(opening)
         about = replace(about, abstained=False, confidence=1.0)  # named, not searched for
@@ -220,13 +212,11 @@ def fact_answer(
     info = documents.get(citation.doc_id)
     title = info.title if info is not None and info.title else citation.title
     if asked.fact == "summary":
-        lead = first_passage(citation.doc_id) if first_passage is not None else None
+        lead = first_passage(citation.doc_id)
         span = opening_span(lead, LEAD_SENTENCES) if lead is not None else None
         if lead is not None and span is not None:
-            start, end = span
-            quote = lead.text[start:end]
-            opened = replace(opening_citation(lead), quote=quote, start=start, end=end, number=1)
-            text = f"“{title}” opens: {' '.join(quote.split())} [1]"
+            opened = cite(lead, *span)
+            text = f"“{title}” opens: {' '.join(opened.quote.split())} [1]"
             return replace(
                 about, question=question, text=text, citations=(opened,), abstained=False
             )

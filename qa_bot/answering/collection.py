@@ -26,8 +26,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from qa_bot.answering.article_facts import articles_by, opening_citation, readable_date
-from qa_bot.answering.question_type import mentions, names
-from qa_bot.answering.quoting import is_heading
+from qa_bot.answering.question_type import PRONOUNS, mentions, names
+from qa_bot.answering.quoting import cite, is_heading
 from qa_bot.models import Answer, Citation, Passage
 
 if TYPE_CHECKING:
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CollectionQuestion", "collection_answer", "collection_question"]
 
-# "Which articles mention him?" with no one to put for "him" is no subject to look for.
-_PRONOUNS = frozenset(("it", "him", "her", "them", "this", "that", "these", "those", "he", "she"))
 # At most this many articles are listed; the answer says how many more there are.
 MAX_LISTED = 10
 
@@ -115,7 +113,8 @@ def collection_question(question: str) -> CollectionQuestion | None:
         return CollectionQuestion("summary")
     if (match := _MENTION.match(question)) is not None:
         subject = _strip_the(match.group("name"))
-        return None if subject.lower() in _PRONOUNS else CollectionQuestion("mention", subject)
+        # "Which articles mention him?" with no one to put for "him": no subject to look for.
+        return None if subject.lower() in PRONOUNS else CollectionQuestion("mention", subject)
     if _ALL.match(question):
         return CollectionQuestion("all")
     for pattern in _BY_NAME:
@@ -240,12 +239,7 @@ def collection_answer(
         if info.doc_id in found:
             passage, index = found[info.doc_id]
             sentence = passage.sentences[index]
-            citation = replace(
-                opening_citation(passage, number),
-                quote=passage.text[sentence.start : sentence.end],
-                start=sentence.start,
-                end=sentence.end,
-            )
+            citation = cite(passage, sentence.start, sentence.end, number)
         else:
             opening = next(iter(passages_of(info.doc_id)), None)
             if opening is None or not opening.sentences:

@@ -318,6 +318,12 @@ def _resolve(question: str, earlier: Sequence[Turn]) -> str:
     article = _about_the_article(question, subject_turn)
     if article is not None:
         return article
+    named = _entities(subject_turn)
+    if asks_for_more(question) and len({e.text for e in named}) == 1:
+        # "Tell me more" after "Who is Oleg Ignatov?": more on him, not on his neighbours; a
+        # person by surname, as articles name him after the first time ("Ignatov says").
+        subject = named[0].text.split()[-1] if named[0].person else named[0].text
+        return f"Tell me more about {subject}"
     resolved = question
     words = set(_words(question))
     own = {e.text.lower() for e in _entities(question)}
@@ -330,12 +336,6 @@ def _resolve(question: str, earlier: Sequence[Turn]) -> str:
     # "What did he do in 2017?" asks about 2017: a number makes a follow-up its own.
     elliptic = len(own_words) <= _MAX_ELLIPTIC_WORDS and not any(w.isdigit() for w in own_words)
     terms = [t for t in _subject_terms(subject_turn, elliptic) if t.lower() not in present]
-    named = _entities(subject_turn)
-    if asks_for_more(question) and len({e.text for e in named}) == 1:
-        # "Tell me more" after "Who is Oleg Ignatov?": more on him, not on his neighbours; a
-        # person by surname, as articles name him after the first time ("Ignatov says").
-        subject = named[0].text.split()[-1] if named[0].person else named[0].text
-        return f"Tell me more about {subject}"
     if not terms:
         return resolved
     return f"{resolved.rstrip()} ({', '.join(terms)})"

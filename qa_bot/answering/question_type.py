@@ -310,8 +310,8 @@ _TOPIC_REQUEST = re.compile(
     re.IGNORECASE,
 )
 # fmt: off
-_PRONOUNS = frozenset(["it", "this", "that", "these", "those", "them", "him", "her", "he", "she",
-                       "they"])
+PRONOUNS = frozenset(["it", "this", "that", "these", "those", "them", "him", "her", "he", "she",
+                      "they"])
 _TOPIC_STOPWORDS = frozenset(["the", "a", "an", "of", "in", "on", "and", "or", "to", "for", "with",
                               "about", "from", "by", "at", "as", "its", "their", "his", "her",
                               "this", "that"])
@@ -327,7 +327,7 @@ def topic_request(question: str) -> str | None:
     # A follow-up's subject terms in brackets (followup.py) are context, not the topic; a
     # pronoun ("Tell me more about it") leaves the question to the follow-up rewriting.
     topic = match.group("topic").strip()
-    return None if topic.lower() in _PRONOUNS or not topic else topic
+    return None if topic.lower() in PRONOUNS or not topic else topic
 
 
 def mentions(text: str, topic: str) -> bool:

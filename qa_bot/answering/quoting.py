@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from qa_bot.models import Passage
+from qa_bot.models import Citation, Passage
 
-__all__ = ["is_heading", "opening_span", "quote_span", "refers_back"]
+__all__ = ["cite", "is_heading", "opening_span", "quote_span", "refers_back"]
 
 # A sentence opening with one of these leans on the one before ("This has led to a cautious
 # approach from Moscow."): quoted alone it does not say what "this" is.
@@ -106,6 +106,19 @@ def quote_span(passage: Passage, index: int) -> tuple[int, int] | None:
     if last - first > MAX_EXTRA_SENTENCES:
         return None
     return sentences[first].start, sentences[last].end
+
+
+def cite(passage: Passage, start: int, end: int, number: int = 1) -> Citation:
+    """Citation ``[number]``: the text of ``passage`` from ``start`` to ``end``, verbatim."""
+    return Citation(
+        number=number,
+        passage_id=passage.passage_id,
+        doc_id=passage.doc_id,
+        title=passage.title,
+        quote=passage.text[start:end],
+        start=start,
+        end=end,
+    )
 
 
 def opening_span(passage: Passage, sentences: int = 3) -> tuple[int, int] | None:
