@@ -81,7 +81,12 @@ def main(argv: list[str]) -> int:
     # 1. How to blend: sentence and passage weights, how many sentences (no reader abstention).
     for sw, pw, ob in itertools.product((0.25, 0.5, 1.0, 2.0), (0.0, 0.25, 0.5, 1.0), (0.0, 0.5)):
         settings = ReaderSettings(
-            sentence_weight=sw, passage_weight=pw, abstain_below=0.0, also_below=ob
+            sentence_weight=sw,
+            passage_weight=pw,
+            abstain_below=0.0,
+            also_below=ob,
+            sure_above=1.1,
+            concise_above=0.0,
         )
         t = run(f"sentence {sw} passage {pw} also {ob}", settings)
         score = t["answer_evidence_rate"] + t["answer_contains_gold"] + t["hit@1"]
@@ -97,6 +102,12 @@ def main(argv: list[str]) -> int:
                 replace(best[1], abstain_below=threshold),
                 penalty,
             )
+    # 3. How sure the reader must be to answer on a weak cosine, and to answer in one sentence.
+    for sure, concise in itertools.product((0.2, 0.3, 0.4, 1.1), (0.0, 0.5, 0.6, 0.7, 0.8)):
+        run(
+            f"sure above {sure} concise above {concise}",
+            replace(best[1], sure_above=sure, concise_above=concise),
+        )
     return 0
 
 

@@ -268,6 +268,26 @@ def question_numbers(question: str) -> list[str]:
     return re.findall(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])", question)
 
 
+_DIGIT_WORDS = dict(enumerate(_NUMBER_WORDS.split()[:12], start=1))  # 1: "one" ... 12: "twelve"
+
+
+def missing_numbers(question: str, texts: Iterable[str]) -> list[str]:
+    """The numbers and years the question gives in digits that none of ``texts`` contains,
+    as digits ("1,000" as "1000" too) or, up to twelve, as a word ("5" by "five", "fivefold")."""
+    text = " ".join(texts)
+    flat = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    missing = []
+    for number in question_numbers(question):
+        digits = number.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", number) else number
+        if re.search(rf"(?<![\d.,]){re.escape(digits)}(?!\d)", flat):
+            continue
+        word = _DIGIT_WORDS.get(int(digits)) if digits.isdigit() else None
+        if word is not None and re.search(rf"\b{word}", text, re.IGNORECASE):
+            continue
+        missing.append(number)
+    return missing
+
+
 def expected_kind(question: str) -> str | None:
     """``"number"``, ``"date"`` or ``"duration"`` when the question asks for one, else ``None``."""
     if _ASKS_DATE.search(question):

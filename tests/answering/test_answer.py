@@ -29,13 +29,13 @@ def test_answer_quotes_the_context_verbatim_and_cites_it(tmp_path: Path) -> None
     answer = bot.ask("What left the harbour dark for two days?")
     assert not answer.abstained
     quotes = [c.quote for c in answer.citations]
-    assert f"{STORM} {REFERS}" in quotes
+    assert any(f"{STORM} {REFERS}" in quote for quote in quotes)
     for citation in answer.citations:
         passage = next(
             h.passage for h in answer.hits if h.passage.passage_id == citation.passage_id
         )
         assert passage.text[citation.start : citation.end] == citation.quote
-    assert f"{STORM} {REFERS} [1]" in answer.text
+    assert answer.text == " ".join(f"{c.quote} [{c.number}]" for c in answer.citations)
 
 
 def _harbour_bot(tmp_path: Path, body: str) -> QABot:
@@ -61,7 +61,7 @@ def test_a_question_about_a_year_is_not_padded_with_sentences_without_it(tmp_pat
         "In 2017 the harbour board rebuilt the north pier after a storm."
     ]
     # Without the year, the other sentences about rebuilding may follow.
-    assert len(bot.ask("What did the harbour board rebuild?").citations) > 1
+    assert "ferry office" in bot.ask("What did the harbour board rebuild?").text
 
 
 def _answers(tmp_path: Path, question: str, variants: list[str], **settings: float) -> list[Answer]:

@@ -13,6 +13,7 @@ from qa_bot.answering.question_type import (
     has_kind,
     mentions,
     missing_names,
+    missing_numbers,
     names,
     question_names,
     topic_request,
@@ -36,6 +37,20 @@ pytestmark = pytest.mark.unit
 )
 def test_question_names(question: str, names: list[str]) -> None:
     assert question_names(question) == names
+
+
+def test_missing_numbers_reads_digits_thousands_and_small_numbers_in_words() -> None:
+    said = ["On October 20th, 1973 the ministers met.", "Prices rose fivefold to $5.11."]
+    assert missing_numbers("What happened on October 20, 1973?", said) == []
+    assert missing_numbers("What happened on October 21, 1973?", said) == ["21"]
+    assert missing_numbers("What happened in 1979?", said) == ["1979"]
+    assert missing_numbers("Why did prices rise 5 times?", said) == []
+    assert missing_numbers("Why did oil cost $5.11?", said) == []
+    assert missing_numbers("Who did 1,000 people vote for?", ["1000 people voted"]) == []
+    # A number is a whole number: 1973 is not in 19730, nor 20 in 1920.
+    assert missing_numbers("What about 1973?", ["item 19730"]) == ["1973"]
+    assert missing_numbers("Who won in 20 days?", ["in 1920"]) == ["20"]
+    assert missing_numbers("Who won the open?", ["in 1920"]) == []
 
 
 def test_missing_names_matches_words_plurals_and_other_names_of_a_country() -> None:

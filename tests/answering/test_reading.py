@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,19 +40,43 @@ def bot(small_corpus: Path, tmp_path: Path, real_embedder: Embedder) -> QABot:
 
 @pytest.mark.integration
 def test_the_reader_orders_the_answer_and_shows_its_scores(bot: QABot) -> None:
-    answer = bot.ask("How long does the tram take from the airport to the central station?")
+    question = "How long does the tram take from the airport to the central station?"
+    bot.reader_settings = replace(bot.reader_settings, concise_above=0.0)
+    answer = bot.ask(question)
     assert not answer.abstained
     assert "25 minutes" in answer.citations[0].quote
     assert all(h.reader is not None for h in answer.hits[:2])
 
 
 @pytest.mark.integration
-def test_one_sentence_when_one_clearly_answers(bot: QABot) -> None:
-    answer = bot.ask("Who won the Paris chess open?")
-    assert not answer.abstained
-    assert [c.quote for c in answer.citations] == [
-        "A twelve-year-old from Lyon won the Paris chess open on Sunday."
+def test_one_sentence_when_the_reader_is_sure_of_it_else_the_next_best_too(bot: QABot) -> None:
+    question = "Who won the Paris chess open?"
+    winner = "A twelve-year-old from Lyon won the Paris chess open on Sunday."
+    probability = bot.ask(question).hits[0].reader
+    assert probability is not None
+    bot.reader_settings = replace(bot.reader_settings, concise_above=probability)
+    assert [c.quote for c in bot.ask(question).citations] == [winner]
+    bot.reader_settings = replace(bot.reader_settings, concise_above=probability + 0.01)
+    # The next sentence follows it in the same passage: one quote of the two.
+    assert [c.quote for c in bot.ask(question).citations] == [
+        f"{winner} She beat three grandmasters on her way to the title."
     ]
+
+
+@pytest.mark.integration
+def test_a_sentence_the_reader_is_sure_of_answers_however_weak_its_cosine(bot: QABot) -> None:
+    question = "How long does the tram take from the airport to the central station?"
+    probability = bot.ask(question).hits[0].reader
+    assert probability is not None
+    bot.answer_settings = replace(bot.answer_settings, abstain_below=0.95)
+    bot.reader_settings = replace(bot.reader_settings, sure_above=probability)
+    assert "25 minutes" in bot.ask(question).text
+    bot.reader_settings = replace(bot.reader_settings, sure_above=probability + 0.01)
+    assert bot.ask(question).abstained
+    # The rules still hold: a year the sentences do not give is asked for.
+    bot.reader_settings = replace(bot.reader_settings, sure_above=0.0)
+    bot.answer_settings = replace(bot.answer_settings, missing_number_penalty=1.0)
+    assert bot.ask(f"{question[:-1]} in 1990?").abstained
 
 
 @pytest.mark.integration

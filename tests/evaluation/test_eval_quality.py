@@ -9,14 +9,15 @@ not, the gate is the level measured with the reader (see the issue note), less a
 question, so a regression fails CI while the gap stays visible in the printed report:
 
 - questions.jsonl (the set the engine was developed on): hit@1, MRR@10 and the answer evidence
-  rate are below target (0.811, 0.880, 0.755 with the reader; 0.830, 0.890, 0.755 without);
+  rate are below target (0.811, 0.880, 0.792 with the reader; 0.830, 0.890, 0.755 without);
 - questions_heldout.jsonl and followups.jsonl (written separately from the articles alone,
   never tuned on): gated at their measured levels;
 - lookalikes.jsonl (46 questions that name people and topics of the articles but whose answer
   is not there, and 22 answerable ones about the same people; written by a helper from the
   articles alone, without running the bot): abstention is far below its 0.5 target;
 - squad_heldout.json (the 2 SQuAD 2.0 articles held out from the reader's training): right
-  sentence quoted, answer contains the gold answer, abstention and false abstention.
+  sentence quoted and answer contains the gold answer meet their targets and are gated at them;
+  abstention is far below its target.
 """
 
 from __future__ import annotations
@@ -40,34 +41,37 @@ FOLLOWUPS = DATA / "followups.jsonl"
 LOOKALIKES = DATA / "lookalikes.jsonl"
 SQUAD = DATA / "squad_heldout.json"
 # Measured with the committed configuration (see the issue note), less one question's worth.
-FLOORS = {"hit@1": 0.79, "mrr@10": 0.86, "answer_evidence_rate": 0.73}
+FLOORS = {"hit@1": 0.79, "mrr@10": 0.86, "answer_evidence_rate": 0.77}
 HELDOUT_FLOORS = {
     "hit@1": (">=", 0.62),
     "hit@5": (">=", 0.91),
     "mrr@10": (">=", 0.74),
-    "answer_evidence_rate": (">=", 0.67),
+    "answer_evidence_rate": (">=", 0.68),
     "citation_validity": (">=", 1.0),
     # 3 of 37 (0.081) since the rule for a named speaker's words: "Why does Ignatov think ...?"
     # was led by a sentence from a passage that does not name him (its evidence was quoted third).
     "false_abstention_rate": ("<=", 0.09),
     "abstention_accuracy": (">=", 0.37),
 }
-# lookalikes.jsonl as measured with the reader: abstention 0.435 (20 of 46; 0.326 before the rule
+# lookalikes.jsonl as measured with the reader: abstention 0.457 (21 of 46; 0.435 before a number
+# of the question had to be in the quoted sentences, 0.326 before the rule
 # for a named speaker's words, 0.239 before the unnamed-source rule, 0.217 before the answer-kind
 # rule), false abstention 0.091 (2 of 22), answer evidence 0.864 (0.818 before quotes were widened
 # to read on their own).
 LOOKALIKE_FLOORS = {
-    "abstention_accuracy": (">=", 0.41),
+    "abstention_accuracy": (">=", 0.43),
     "false_abstention_rate": ("<=", 0.14),
     "answer_evidence_rate": (">=", 0.81),
     "citation_validity": (">=", 1.0),
 }
-# squad_heldout.json as measured with the reader: right sentence 0.802, gold answer 0.856,
-# abstention 0.119, false abstention 0.045 (targets 0.85 / 0.85 / 0.5 / <= 0.15).
+# squad_heldout.json as measured with the reader: right sentence 0.866, gold answer 0.911,
+# abstention 0.142, false abstention 0.025 (targets 0.85 / 0.85 / 0.5 / <= 0.15; 0.802 / 0.856 /
+# 0.119 / 0.045 before the reader decided between one sentence and two and could overrule a weak
+# cosine, and before a number of the question had to be in the quoted sentences).
 SQUAD_FLOORS = {
-    "answer_evidence_rate": (">=", 0.78),
-    "answer_contains_gold": (">=", 0.84),
-    "abstention_accuracy": (">=", 0.10),
+    "answer_evidence_rate": (">=", 0.85),
+    "answer_contains_gold": (">=", 0.85),
+    "abstention_accuracy": (">=", 0.13),
     "false_abstention_rate": ("<=", 0.15),
     "citation_validity": (">=", 1.0),
 }
