@@ -72,6 +72,9 @@ def cluster() -> Iterator[object]:
     from ray.cluster_utils import Cluster
 
     store = 100 * 2**20
+    # Ray waits 30 s for its GCS server to bind a port; on a busy two-core machine a CI run once
+    # timed out there (every Ray test errored at setup). 120 s is Ray's own wait for slow backends.
+    os.environ.setdefault("RAY_gcs_server_port_wait_time_s", "120")
     nodes = Cluster(
         initialize_head=True,
         connect=False,
