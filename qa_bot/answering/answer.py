@@ -223,7 +223,8 @@ def _confidence(
 
     The best sentence's evidence, less ``missing_name_penalty`` per question name absent from the
     passages the answer would quote (those of the best ``max_sentences`` sentences), their
-    headlines and their articles' outlet and author; for a question asking for a number or a
+    headlines and their articles' outlet and author; less ``missing_number_penalty`` per number
+    of the question that none of those sentences gives; for a question asking for a number or a
     date, less ``missing_kind_penalty`` unless a sentence that has one is (nearly) as good.
 
     Names are looked for where the answer comes from, not in every top passage: a name that only
@@ -254,18 +255,21 @@ def _confidence(
         # "Which official said ...?" led by "A senior official said ...": the articles do not
         # name the one asked for.
         confidence -= settings.unnamed_penalty
+    leading = candidates[: settings.max_sentences]  # the sentences the answer would quote
+    sentences = [c.text for c in leading]
     labels = expected_entities(question)
-    if labels is not None and settings.missing_entity_penalty > 0:
-        texts = [c.text for c in candidates[: settings.max_sentences]]
-        if has_new_entity(question, texts, labels) is False:
-            confidence -= settings.missing_entity_penalty
-    quoted = {id(c.hit): c.hit for c in candidates[: settings.max_sentences]}
-    texts = [text for hit in quoted.values() for text in _where_named(hit.passage, documents)]
+    if (
+        labels is not None
+        and settings.missing_entity_penalty > 0
+        and has_new_entity(question, sentences, labels) is False
+    ):
+        confidence -= settings.missing_entity_penalty
+    quoted = {id(c.hit): c.hit for c in leading}
+    where = [text for hit in quoted.values() for text in _where_named(hit.passage, documents)]
     return (
         confidence
-        - settings.missing_name_penalty * len(missing_names(question, texts))
-        - settings.missing_number_penalty
-        * len(missing_numbers(question, [c.text for c in candidates[: settings.max_sentences]]))
+        - settings.missing_name_penalty * len(missing_names(question, where))
+        - settings.missing_number_penalty * len(missing_numbers(question, sentences))
     )
 
 
@@ -382,7 +386,7 @@ def compose_answer(
     if lead is not None and lead >= rs.sure_above:
         # A sentence the reader is sure of answers however weak its cosine: only the rules'
         # penalties (missing names, numbers, kinds, speakers) can still make the answer abstain.
-        floor -= max(0.0, floor - max(c.evidence for c in candidates))
+        floor = min(floor, max(c.evidence for c in candidates))
     weak = confidence < floor and topic is None
     if not quotable or weak or too_unlikely:
         return Answer(
