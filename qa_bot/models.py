@@ -66,7 +66,8 @@ class Hit:
     ``score`` is the fused score used for ranking; ``dense`` the passage cosine, ``sentence``
     the best sentence cosine inside the passage, ``bm25`` the best sentence keyword score
     normalised to 0..1, ``title`` the cosine of the article's headline, ``window`` the best
-    sentence window (a sentence with its neighbours) cosine, ``reader`` the reader model's
+    sentence window (a sentence with its neighbours) cosine, ``name`` how rare a name of the
+    question is that the passage holds (0 when none is rare), ``reader`` the reader model's
     probability that the passage's best sentence answers the question (``None`` when the reader
     did not read it). ``rank`` starts at 1.
     """
@@ -79,6 +80,7 @@ class Hit:
     rank: int
     title: float = 0.0
     window: float = 0.0
+    name: float = 0.0
     reader: float | None = None
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa_bot.answering.abbreviations import expand
+from qa_bot.answering.question_type import question_names
 from qa_bot.index.ann.base import PASSAGES, SENTENCES, TITLES, WINDOWS
 from qa_bot.index.store import bm25_tokens
 from qa_bot.models import Hit
@@ -42,6 +43,13 @@ class RetrievalSettings:
     sums them with these weights; ``"rrf"`` sums ``weight / (rrf_k + rank)`` instead. A weight of
     0 switches a component (and its candidate search) off.
 
+    ``name_weight`` is added on top (either fusion): times how rare a name of the question is
+    that the passage holds (``Retriever._rare_names``; names that ``name_share`` or more of the
+    articles hold count for nothing). In an archive of a thousand articles on the same subjects,
+    the one article that names the analyst asked about ("Dmitry Suslov") lost the fused ranking
+    to many passages on the question's general subject; among five articles it never did, and
+    there no name is rare enough to count (see BENCHMARKS.md, "Rare names").
+
     The defaults are round weights, not the best-scoring ones: sentence-level evidence first
     (it is where answers are), windows for sentences that lean on their neighbours, passage and
     headline for context, keywords for names. They were chosen on tests/data/questions.jsonl and
@@ -58,6 +66,8 @@ class RetrievalSettings:
     window_pair_weight: float = 0.2
     title_weight: float = 0.1
     bm25_weight: float = 0.1
+    name_weight: float = 0.1
+    name_share: float = 0.05
     rrf_k: int = 60
     candidates: int = 40
     sentence_candidates: int = 80
@@ -72,6 +82,14 @@ class RetrievalSettings:
         if not 0.0 <= self.mmr_lambda <= 1.0:
             raise ValueError(
                 f"mmr_lambda must be between 0 and 1. Currently, mmr_lambda is {self.mmr_lambda}"
+            )
+        if not 0.0 < self.name_share <= 1.0:
+            raise ValueError(
+                f"name_share must be in (0, 1]. Currently, name_share is {self.name_share}"
+            )
+        if self.name_weight < 0:
+            raise ValueError(
+                f"name_weight must be >= 0. Currently, name_weight is {self.name_weight}"
             )
         if self.candidates <= 0:
             raise ValueError(
@@ -117,6 +135,7 @@ class Retriever:
         self._positions = {p.passage_id: i for i, p in enumerate(store.passages)}
         doc_row = {doc_id: i for i, doc_id in enumerate(store.documents)}
         self._doc_rows = np.array([doc_row[p.doc_id] for p in store.passages], dtype=np.int64)
+        self._articles = len(set(self._doc_rows.tolist()))
 
     def position(self, passage_id: str) -> int:
         """The row of a passage in the store."""
@@ -197,6 +216,10 @@ class Retriever:
         }
         components.update(self._sentence_components(ids, query_vector))
         fused = self._fuse(components)
+        components["name"] = (
+            self._rare_names(query, ids) if s.name_weight > 0 else np.zeros(len(ids), np.float32)
+        )
+        fused = fused + s.name_weight * components["name"]
         order = self.mmr(ids, fused, min(k, len(ids)), passage_vectors)
         if keyword_best and bm25_best.max(initial=0.0) > 0:
             # Only a keyword match one article alone has (its overlapping passages tie): a
@@ -216,6 +239,7 @@ class Retriever:
                 rank=rank,
                 title=float(components["title"][j]),
                 window=float(components["window"][j]),
+                name=float(components["name"][j]),
             )
             for rank, j in enumerate(order, start=1)
         ]
@@ -254,6 +278,35 @@ class Retriever:
         scores = np.asarray(self.store.bm25.get_scores(tokens), dtype=np.float32)
         np.maximum.at(best, self.store.sentence_rows[:, 0], scores)
         return best
+
+    def _rare_names(self, query: str, ids: np.ndarray) -> np.ndarray:
+        """For each candidate, how rare a name of the query is that the passage, or its article,
+        holds (0..1).
+
+        A name ("Suslov") that ``n`` of ``N`` articles hold weighs ``1 - (n / N) / name_share``:
+        nearly 1 when one article of a thousand holds it, 0 from ``name_share`` of the articles
+        up. So among five articles (every name in a fifth of them or more) nothing changes. A
+        passage gets the weight of its rarest name, half that when only another passage of its
+        article holds it (the passage may say "he").
+        """
+        out = np.zeros(len(ids), dtype=np.float32)
+        names = question_names(query)
+        if not names or self._articles < 2 or len(self.store.sentence_rows) == 0:
+            return out
+        passage_rows = self.store.sentence_rows[:, 0].astype(np.int64)
+        for token in {t for tokens in bm25_tokens(names) for t in tokens}:
+            scores = np.asarray(self.store.bm25.get_scores([token]))
+            passages = np.unique(passage_rows[np.flatnonzero(scores > 0)])
+            if len(passages) == 0:
+                continue
+            articles = np.unique(self._doc_rows[passages])
+            weight = 1.0 - len(articles) / self._articles / self.settings.name_share
+            if weight <= 0:
+                continue
+            in_article = np.where(np.isin(self._doc_rows[ids], articles), 0.5, 0.0)
+            held = np.where(np.isin(ids, passages), 1.0, in_article)
+            out = np.maximum(out, weight * held)
+        return out
 
     def _fuse(self, components: dict[str, np.ndarray]) -> np.ndarray:
         s = self.settings

@@ -241,6 +241,7 @@ WHY_COLUMNS = (
     ("Context", "the same for that sentence with its neighbours"),
     ("Headline", "how close the article's headline is to the question"),
     ("Keywords", "how many of the question's words it shares (BM25)"),
+    ("Rare name", "whether it names someone or something of the question that few articles do"),
 )
 WHY_ARTICLE = "the passage's article; [n] when the answer cites the passage as [n]"
 WHY_INTRO = (
@@ -264,7 +265,7 @@ def _why(answer: Answer, turn: int) -> str:
             else ""
         )
         reader = "–" if hit.reader is None else f"{hit.reader:.2f}"
-        values = (hit.dense, hit.sentence, hit.window, hit.title, hit.bm25)
+        values = (hit.dense, hit.sentence, hit.window, hit.title, hit.bm25, hit.name)
         rows.append(
             f"<tr><td class='title'>{source}{esc(hit.passage.title)}</td>"
             f"<td class='num'>{hit.score:.2f}</td><td class='num'>{reader}</td>"

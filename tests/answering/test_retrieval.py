@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa_bot.answering.retrieval import DENSE_ONLY, RetrievalSettings
@@ -155,3 +156,91 @@ def test_keyword_best_passage_is_kept_for_the_reader(small_corpus: Path, tmp_pat
     assert "chess.txt" not in [h.passage.doc_id for h in plain]
     assert [h.passage.doc_id for h in kept] == [plain[0].passage.doc_id, "chess.txt"]
     assert [h.rank for h in kept] == [1, 2]
+
+
+def _archive(root: Path, articles: int) -> Path:
+    """``articles`` short articles on sanctions, half of them quoting Peskov, and one long
+    article whose last passage alone names Suslov."""
+    root.mkdir()
+    for i in range(articles):
+        speaker = "Peskov said" if i % 2 else "Officials said"
+        (root / f"a{i:03}.txt").write_text(
+            f"Sanctions report {i}\n\n{speaker} that sanctions on trade would stay in week {i}. "
+            f"Exporters in region {i} looked for new buyers.\n",
+            encoding="utf-8",
+        )
+    filler = " ".join(
+        f"The harbour committee reviewed budget line {j} of the port authority in session {j}."
+        for j in range(40)
+    )
+    (root / "suslov.txt").write_text(
+        f"The harbour budget\n\n{filler}\n\nDmitry Suslov said sanctions on trade would stay.\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def test_rare_name_weighs_by_how_few_articles_name_it(tmp_path: Path) -> None:
+    """A name one article of 61 holds weighs 1 - (1/61) / name_share in the passage naming it,
+    half that in the rest of its article, 0 elsewhere; a name half the articles hold, nothing."""
+    bot = QABot.from_corpus(
+        _archive(tmp_path / "c", 60), tmp_path / "i", embedder=HashEmbedder(512)
+    )
+    retriever = bot._state.retriever
+    ids = np.arange(len(bot.passages))
+    named = [i for i, p in enumerate(bot.passages) if "Suslov" in p.text]
+    same_article = [
+        i for i, p in enumerate(bot.passages) if p.doc_id == "suslov.txt" and i not in named
+    ]
+    assert len(named) == 1 and same_article  # the long article is more than one passage
+    weight = 1 - (1 / 61) / RetrievalSettings().name_share
+    scores = retriever._rare_names("What did Suslov and Peskov say about sanctions?", ids)
+    assert scores[named[0]] == pytest.approx(weight)
+    assert scores[same_article] == pytest.approx(weight / 2)
+    others = [i for i, p in enumerate(bot.passages) if p.doc_id != "suslov.txt"]
+    assert not scores[others].any()  # Peskov, in 30 of 61 articles, is no rare name
+    assert not retriever._rare_names("What did Peskov say about sanctions?", ids).any()
+
+
+def test_rare_name_brings_its_passage_first(tmp_path: Path) -> None:
+    """The query's meaning points at another article; the rare name's passage comes first only
+    with the name weighed, and its hit says why."""
+    corpus = _archive(tmp_path / "c", 60)
+    query = "What did Suslov say about sanctions on trade?"
+    firsts = {}
+    for weight in (0.0, 1.0):
+        bot = QABot.from_corpus(
+            corpus, tmp_path / f"i{weight}", embedder=HashEmbedder(512),
+            retrieval=RetrievalSettings(name_weight=weight),
+        )  # fmt: skip
+        retriever = bot._state.retriever
+        other = next(p for p in bot.passages if p.doc_id == "a001.txt")
+        vector = retriever.store.passage_vectors[retriever.position(other.passage_id)]
+        firsts[weight] = retriever.search_vector(query, vector, 3)[0]
+    assert "Suslov" not in firsts[0.0].passage.text and firsts[0.0].name == 0.0
+    assert "Suslov" in firsts[1.0].passage.text and firsts[1.0].name > 0.5
+
+
+def test_no_name_is_rare_among_five_articles(small_corpus: Path, tmp_path: Path) -> None:
+    """Each name of five articles is held by a fifth of them or more: ranking is unchanged."""
+    bot = QABot.from_corpus(small_corpus, tmp_path / "i", embedder=HashEmbedder(512))
+    retriever = bot._state.retriever
+    names = " ".join(p.title for p in bot.passages)
+    scores = retriever._rare_names(names, np.arange(len(bot.passages)))
+    assert not scores.any()
+    plain = QABot.from_corpus(
+        small_corpus, tmp_path / "j", embedder=HashEmbedder(512),
+        retrieval=RetrievalSettings(name_weight=0.0),
+    )  # fmt: skip
+    query = "Who won the Paris chess open in Lyon?"
+    assert [h.passage.passage_id for h in bot.retrieve(query, k=5)] == [
+        h.passage.passage_id for h in plain.retrieve(query, k=5)
+    ]
+
+
+@pytest.mark.parametrize(
+    "field, value", [("name_share", 0.0), ("name_share", 1.5), ("name_weight", -0.1)]
+)
+def test_rare_name_settings_are_checked(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        RetrievalSettings(**{field: value})

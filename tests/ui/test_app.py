@@ -78,7 +78,7 @@ class FakeBot:
         self.calls.append((question, list(history)))
         if self.error is not None:
             raise self.error
-        hit = Hit(self.passage, 0.9, 0.8, 0.7, 0.6, 1, title=0.5, window=0.4, reader=0.3)
+        hit = Hit(self.passage, 0.9, 0.8, 0.7, 0.6, 1, title=0.5, window=0.4, name=0.2, reader=0.3)
         query = f"{question} (Moscow)" if history else question
         if "Brazil" in question:
             return Answer(question, NO_ANSWER, (), (hit,), True, 0.1, {"total": 0.01}, query)
@@ -172,9 +172,9 @@ def test_sources_panel_highlights_each_cited_sentence_of_the_passage() -> None:
     why = reply[reply.index("Why these passages") :]
     headers = re.findall(r"<th[^>]*>([^<]*)</th>", why)
     assert headers == ["Article", "Overall", "Answers", "Meaning", "Sentence", "Context",
-                       "Headline", "Keywords"]  # fmt: skip
+                       "Headline", "Keywords", "Rare name"]  # fmt: skip
     cells = re.findall(r"<td class='num'>([\d.]+)</td>", why)
-    assert cells == ["0.90", "0.30", "0.80", "0.70", "0.40", "0.50", "0.60"]
+    assert cells == ["0.90", "0.30", "0.80", "0.70", "0.40", "0.50", "0.60", "0.20"]
 
 
 def test_abstention_says_no_evidence_and_shows_no_citations() -> None:
