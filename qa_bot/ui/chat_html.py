@@ -243,6 +243,8 @@ WHY_COLUMNS = (
     ("Keywords", "how many of the question's words it shares (BM25)"),
     ("Rare name", "whether it names someone or something of the question that few articles do"),
 )
+# Shown only when some passage holds a rare name: among a few articles none is (retrieval.py).
+_RARE_NAME = len(WHY_COLUMNS) - 1
 WHY_ARTICLE = "the passage's article; [n] when the answer cites the passage as [n]"
 WHY_INTRO = (
     "How each retrieved passage matched the question, cited ones first; 0 = not at all, "
@@ -256,6 +258,7 @@ def _why(answer: Answer, turn: int) -> str:
     for c in answer.citations:
         cited.setdefault(c.passage_id, c.number)
     hits = sorted(answer.hits, key=lambda h: (cited.get(h.passage.passage_id, 10**6), h.rank))
+    columns = WHY_COLUMNS if any(h.name > 0 for h in hits) else WHY_COLUMNS[:_RARE_NAME]
     rows = []
     for hit in hits:
         number = cited.get(hit.passage.passage_id)
@@ -265,7 +268,8 @@ def _why(answer: Answer, turn: int) -> str:
             else ""
         )
         reader = "–" if hit.reader is None else f"{hit.reader:.2f}"
-        values = (hit.dense, hit.sentence, hit.window, hit.title, hit.bm25, hit.name)
+        scores = (hit.dense, hit.sentence, hit.window, hit.title, hit.bm25, hit.name)
+        values = scores[: len(columns) - 2]  # Overall and Answers come first
         rows.append(
             f"<tr><td class='title'>{source}{esc(hit.passage.title)}</td>"
             f"<td class='num'>{hit.score:.2f}</td><td class='num'>{reader}</td>"
@@ -273,11 +277,11 @@ def _why(answer: Answer, turn: int) -> str:
             + "</tr>"
         )
     head = f"<tr><th title='{esc(WHY_ARTICLE)}'>Article</th>" + "".join(
-        f"<th title='{esc(meaning)}'>{esc(name)}</th>" for name, meaning in WHY_COLUMNS
+        f"<th title='{esc(meaning)}'>{esc(name)}</th>" for name, meaning in columns
     )
     legend = "".join(
         f"<li><b>{esc(name)}</b>: {esc(text)}</li>"
-        for name, text in (("Article", WHY_ARTICLE), *WHY_COLUMNS)
+        for name, text in (("Article", WHY_ARTICLE), *columns)
     )
     return (
         '<details class="qa-why"><summary>Why these passages</summary>'

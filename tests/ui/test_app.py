@@ -341,9 +341,17 @@ def test_why_rows_follow_the_citation_order_and_carry_their_number() -> None:
     ]
     # Plain names, each explained in one line under the table (and as its tooltip).
     legend = re.findall(r"<li><b>(.*?)</b>: (.*?)</li>", why)
-    assert [name for name, _ in legend] == ["Article"] + [n for n, _ in chat_html.WHY_COLUMNS]
+    # No passage holds a rare name (as among a few articles): no column of zeros for it.
+    names = [n for n, _ in chat_html.WHY_COLUMNS]
+    assert [name for name, _ in legend] == ["Article", *names[:-1]]
+    assert "Rare name" not in why and len(re.findall(r"<td class='num'>", why)) == 3 * 7
     assert all(0 < len(text) <= 90 for _, text in legend)
     assert chat_html.WHY_INTRO in why
+    rare = (replace(hits[0], name=0.7), *hits[1:])
+    why = app.render_answer(replace(answer, hits=rare), turn=4)
+    legend = re.findall(r"<li><b>(.*?)</b>: (.*?)</li>", why)
+    assert [name for name, _ in legend] == ["Article", *names]
+    assert len(re.findall(r"<td class='num'>", why)) == 3 * 8
 
 
 def test_nearest_passages_are_one_paragraph_each_without_blank_lines() -> None:
