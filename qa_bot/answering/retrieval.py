@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa_bot.answering.abbreviations import expand
+from qa_bot.answering.abbreviations import expand, forms_of
 from qa_bot.answering.question_type import question_names
 from qa_bot.index.ann.base import PASSAGES, SENTENCES, TITLES, WINDOWS
 from qa_bot.index.store import bm25_tokens
@@ -287,10 +287,12 @@ class Retriever:
         nearly 1 when one article of a thousand holds it, 0 from ``name_share`` of the articles
         up. So among five articles (every name in a fifth of them or more) nothing changes. A
         passage gets the weight of its rarest name, half that when only another passage of its
-        article holds it (the passage may say "he").
+        article holds it (the passage may say "he"). Abbreviations ("US", "EU") are no rare
+        names: the articles also write them "U.S." or "European Union".
         """
         out = np.zeros(len(ids), dtype=np.float32)
-        names = question_names(query)
+        # "US", "EU", "PM": the articles write them in other forms too (abbreviations.py).
+        names = [name for name in question_names(query) if not forms_of(name)]
         if not names or self._articles < 2 or len(self.store.sentence_rows) == 0:
             return out
         passage_rows = self.store.sentence_rows[:, 0].astype(np.int64)

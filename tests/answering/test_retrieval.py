@@ -160,7 +160,7 @@ def test_keyword_best_passage_is_kept_for_the_reader(small_corpus: Path, tmp_pat
 
 def _archive(root: Path, articles: int) -> Path:
     """``articles`` short articles on sanctions, half of them quoting Peskov, and one long
-    article whose last passage alone names Suslov."""
+    article whose last passage alone names Suslov and the EU."""
     root.mkdir()
     for i in range(articles):
         speaker = "Peskov said" if i % 2 else "Officials said"
@@ -174,7 +174,7 @@ def _archive(root: Path, articles: int) -> Path:
         for j in range(40)
     )
     (root / "suslov.txt").write_text(
-        f"The harbour budget\n\n{filler}\n\nDmitry Suslov said sanctions on trade would stay.\n",
+        f"The harbour budget\n\n{filler}\n\nDmitry Suslov said EU sanctions on trade would stay.\n",
         encoding="utf-8",
     )
     return root
@@ -182,7 +182,8 @@ def _archive(root: Path, articles: int) -> Path:
 
 def test_rare_name_weighs_by_how_few_articles_name_it(tmp_path: Path) -> None:
     """A name one article of 61 holds weighs 1 - (1/61) / name_share in the passage naming it,
-    half that in the rest of its article, 0 elsewhere; a name half the articles hold, nothing."""
+    half that in the rest of its article, 0 elsewhere; a name half the articles hold, or an
+    abbreviation, nothing."""
     bot = QABot.from_corpus(
         _archive(tmp_path / "c", 60), tmp_path / "i", embedder=HashEmbedder(512)
     )
@@ -200,6 +201,8 @@ def test_rare_name_weighs_by_how_few_articles_name_it(tmp_path: Path) -> None:
     others = [i for i, p in enumerate(bot.passages) if p.doc_id != "suslov.txt"]
     assert not scores[others].any()  # Peskov, in 30 of 61 articles, is no rare name
     assert not retriever._rare_names("What did Peskov say about sanctions?", ids).any()
+    # An abbreviation is no rare name: other articles may write "European Union".
+    assert not retriever._rare_names("What did the EU decide on sanctions?", ids).any()
 
 
 def test_rare_name_brings_its_passage_first(tmp_path: Path) -> None:
