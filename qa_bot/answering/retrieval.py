@@ -124,8 +124,10 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.settings = settings or RetrievalSettings()
+        # The passage row of each sentence row (BM25 scores sentences; hits are passages).
+        self._sentence_passage = store.sentence_rows[:, 0].astype(np.int64)
         counts = (
-            np.bincount(store.sentence_rows[:, 0].astype(np.int64), minlength=len(store.passages))
+            np.bincount(self._sentence_passage, minlength=len(store.passages))
             if len(store.sentence_rows)
             else np.zeros(len(store.passages), dtype=np.int64)
         )
@@ -196,7 +198,7 @@ class Retriever:
                 SENTENCES, query_vector, max(s.sentence_candidates, pool)
             )[0]
             for row in found.ids:
-                candidates.setdefault(int(self.store.sentence_rows[row, 0]))
+                candidates.setdefault(int(self._sentence_passage[row]))
         bm25_best = self._bm25_by_passage(query) if s.bm25_weight > 0 else np.zeros(n)
         if bm25_best.max(initial=0.0) > 0:
             top = min(pool, n)
@@ -276,7 +278,7 @@ class Retriever:
         if not tokens or len(self.store.sentence_rows) == 0:
             return best
         scores = np.asarray(self.store.bm25.get_scores(tokens), dtype=np.float32)
-        np.maximum.at(best, self.store.sentence_rows[:, 0], scores)
+        np.maximum.at(best, self._sentence_passage, scores)
         return best
 
     def _rare_names(self, query: str, ids: np.ndarray) -> np.ndarray:
@@ -291,14 +293,12 @@ class Retriever:
         names: the articles also write them "U.S." or "European Union".
         """
         out = np.zeros(len(ids), dtype=np.float32)
-        # "US", "EU", "PM": the articles write them in other forms too (abbreviations.py).
         names = [name for name in question_names(query) if not forms_of(name)]
         if not names or self._articles < 2 or len(self.store.sentence_rows) == 0:
             return out
-        passage_rows = self.store.sentence_rows[:, 0].astype(np.int64)
         for token in {t for tokens in bm25_tokens(names) for t in tokens}:
             scores = np.asarray(self.store.bm25.get_scores([token]))
-            passages = np.unique(passage_rows[np.flatnonzero(scores > 0)])
+            passages = np.unique(self._sentence_passage[np.flatnonzero(scores > 0)])
             if len(passages) == 0:
                 continue
             articles = np.unique(self._doc_rows[passages])
