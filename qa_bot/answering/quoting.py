@@ -20,10 +20,12 @@ from qa_bot.models import Citation, Passage
 
 __all__ = ["cite", "is_heading", "opening_span", "quote_span", "refers_back"]
 
-# A sentence opening with one of these leans on the one before ("This has led to a cautious
-# approach from Moscow."): quoted alone it does not say what "this" is.
+# A sentence opening with one of these, after a conjunction or not, leans on the one before
+# ("This has led to a cautious approach from Moscow.", "But they are feeling 'cautious ...'"):
+# quoted alone it does not say what "this" is or who "they" are.
 _REFERS_BACK = re.compile(
-    r"^\W*(?:this|that|these|those|it|its|they|their|such|he|his|she|her)\b(?!\s*[,:;])",
+    r"^\W*(?:(?:but|and|yet|so|still|or)\s+)?"
+    r"(?:this|that|these|those|it|its|they|their|such|he|his|she|her)\b(?!\s*[,:;])",
     re.IGNORECASE,
 )
 # Double quotation marks; a straight one opens when it follows a space, a bracket or a dash.

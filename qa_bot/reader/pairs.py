@@ -5,14 +5,18 @@ question, the sentence holding the answer's first character is the positive and 
 other sentences are hard negatives; for an unanswerable one (written on purpose to look
 answerable from the paragraph) every sentence of the paragraph is a negative. Optionally, the
 sentences of *other* paragraphs of the same article that the bi-encoder ranks highest for the
-question are added as negatives (never a sentence that contains a gold answer). Optionally too,
-look-alike questions: an answerable question with one of its names or numbers that the answer
-sentence contains swapped for another name or number of the same article that the sentence does
-not contain ("When did the Normans reach Italy?" -> "When did the Normans reach Sicily?"), paired
-with that sentence as a negative. The names and topics are still there, the answer is not: the
-kind of question that drew confident quotes instead of "not in the articles". Measured and left
-off by default (``TrainConfig.lookalikes``): the model trained with them was worse on the held-out
-articles, both at picking the answer sentence and at telling unanswerable questions apart.
+question are added as negatives (never a sentence that contains a gold answer). The sentence
+holding an unanswerable question's "plausible answer" (SQuAD 2.0 marks one) is kind "plausible",
+so training can weigh that hardest negative more (``TrainConfig.plausible_weight``).
+
+Optionally too, look-alike questions: an answerable question with one of its names or numbers
+that the answer sentence contains swapped for another name or number of the same article that
+the sentence does not contain ("When did the Normans reach Italy?" -> "When did the Normans
+reach Sicily?"), paired with that sentence as a negative. The names and topics are still there,
+the answer is not: the kind of question that drew confident quotes instead of "not in the
+articles". Measured and left off by default (``TrainConfig.lookalikes``): the model trained with
+them was worse on the held-out articles, both at picking the answer sentence and at telling
+unanswerable questions apart.
 
 Every pair's text is ``reader_text(sentence, article title)``: what the reader sees at query
 time.
@@ -40,6 +44,9 @@ class SquadQuestion:
     answers: tuple[str, ...]
     answer_starts: tuple[int, ...]
     impossible: bool
+    # An unanswerable question's "plausible answer" (SQuAD 2.0): where a reader that does not
+    # check the details would find the answer.
+    plausible_starts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,15 +61,24 @@ class SquadParagraph:
         start, end = self.sentences[i]
         return self.context[start:end]
 
-    def answer_sentence(self, q: SquadQuestion) -> int | None:
-        """The index of the sentence holding the first answer's first character."""
-        if q.impossible or not q.answer_starts:
-            return None
-        at = q.answer_starts[0]
+    def sentence_at(self, at: int) -> int | None:
+        """The index of the sentence holding character ``at`` of the context."""
         for i, (start, end) in enumerate(self.sentences):
             if start <= at < end:
                 return i
         return None
+
+    def plausible_sentence(self, q: SquadQuestion) -> int | None:
+        """For an unanswerable question, the sentence holding its plausible answer."""
+        if not q.impossible or not q.plausible_starts:
+            return None
+        return self.sentence_at(q.plausible_starts[0])
+
+    def answer_sentence(self, q: SquadQuestion) -> int | None:
+        """The index of the sentence holding the first answer's first character."""
+        if q.impossible or not q.answer_starts:
+            return None
+        return self.sentence_at(q.answer_starts[0])
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,10 @@ class Pair:
     label: float
     article: str
     qid: str
-    kind: str  # "answer" | "paragraph" | "unanswerable" | "retrieved" | "lookalike"
+    # "answer" | "paragraph" | "unanswerable" | "plausible" (the sentence holding an
+    # unanswerable question's plausible answer) | "retrieved" | "lookalike"
+    kind: str
+    answer: str = ""  # a positive's gold answer text, as it stands in ``text`` (span loss)
 
 
 def load_squad(path: str | Path) -> list[SquadParagraph]:
@@ -90,6 +109,9 @@ def load_squad(path: str | Path) -> list[SquadParagraph]:
                     answers=tuple(a["text"] for a in q.get("answers", [])),
                     answer_starts=tuple(int(a["answer_start"]) for a in q.get("answers", [])),
                     impossible=bool(q.get("is_impossible", False)) or not q.get("answers"),
+                    plausible_starts=tuple(
+                        int(a["answer_start"]) for a in q.get("plausible_answers", [])
+                    ),
                 )
                 for q in para["qas"]
             )
@@ -127,15 +149,29 @@ def build_pairs(
             gold = para.answer_sentence(q)
             if not q.impossible and gold is None:
                 continue  # an answer offset outside every sentence: skip rather than mislabel
+            plausible = para.plausible_sentence(q)
             for i, text in enumerate(texts[id(para)]):
                 label = 1.0 if i == gold else 0.0
                 kind = "answer" if label else ("unanswerable" if q.impossible else "paragraph")
-                pairs.append(Pair(q.question, text, label, para.article, q.qid, kind))
+                if i == plausible:
+                    kind = "plausible"
+                answer = _answer_in(q, text) if label else ""
+                pairs.append(Pair(q.question, text, label, para.article, q.qid, kind, answer))
     if encode is not None and retrieved_negatives > 0:
         pairs += _retrieved_negatives(paragraphs, texts, encode, retrieved_negatives)
     if lookalikes > 0:
         pairs += lookalike_pairs(paragraphs, random.Random(seed), lookalikes)
     return pairs
+
+
+def _answer_in(q: SquadQuestion, text: str) -> str:
+    """The first of the question's gold answers that ``text`` holds verbatim (whitespace
+    normalised), or "" when none does."""
+    for answer in q.answers:
+        answer = " ".join(answer.split())
+        if answer and answer in text:
+            return answer
+    return ""
 
 
 _NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][\w'-]*[a-z][\w'-]*|\d[\d,.]*\d|\d)\b")

@@ -35,7 +35,10 @@ def test_a_sentence_that_refers_back_is_quoted_with_the_one_before() -> None:
 
 @pytest.mark.parametrize(
     "opening",
-    ["This", "That", "These", "Those", "It", "They", "Such", "He", "She", "Its", "“It"],
+    [
+        *("This", "That", "These", "Those", "It", "They", "Such", "He", "She", "Its", "“It"),
+        *("But they", "And it", "Yet he", "So this"),
+    ],
 )
 def test_referring_openings(opening: str) -> None:
     closing = "”" if opening.startswith("“") else ""
@@ -48,6 +51,9 @@ def test_a_plain_sentence_stands_alone() -> None:
     # "That:" introduces a list; it refers to nothing before it.
     marker = "That: the ferries, the lights and the port."
     assert _quote(_passage(STORM, marker), 1) == marker
+    # A conjunction alone leans on nothing.
+    but = "But the ferries kept running to the islands."
+    assert _quote(_passage(STORM, but), 1) == but
 
 
 def test_a_pronoun_led_sentence_without_its_referent_is_not_quoted() -> None:

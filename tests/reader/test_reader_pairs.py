@@ -72,7 +72,15 @@ def test_labels_positive_paragraph_and_unanswerable_negatives(tmp_path: Path) ->
     assert [p.label for p in q1] == [0.0, 0.0, 1.0]
     assert q1[2].text == "Their leader was Rollo. [SEP] Normans"
     q2 = [p for p in pairs if p.qid == "q2"]
-    assert len(q2) == 3 and all(p.label == 0.0 and p.kind == "unanswerable" for p in q2)
+    assert all(p.label == 0.0 for p in q2)
+    # The sentence holding the plausible answer ("Rollo") is marked: the hardest negative.
+    assert [p.kind for p in q2] == ["unanswerable", "unanswerable", "plausible"]
+
+
+def test_a_positive_pair_carries_its_answer_and_negatives_none(tmp_path: Path) -> None:
+    pairs = build_pairs(load_squad(squad_file(tmp_path)))
+    assert [p.answer for p in pairs if p.label] == ["Rollo"]
+    assert all(p.answer == "" for p in pairs if not p.label)
 
 
 def test_retrieved_negatives_never_hold_the_answer(tmp_path: Path) -> None:

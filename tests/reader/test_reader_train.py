@@ -70,6 +70,52 @@ def test_listwise_loss_prefers_the_answer_and_no_answer_when_there_is_none() -> 
     assert float(train._listwise_loss(torch, batch, wrong)) > 3.0
 
 
+@pytest.mark.unit
+def test_the_plausible_answer_sentence_weighs_as_configured() -> None:
+    import torch
+
+    batch = [
+        Pair("q?", "a", 1.0, "A", "q", "answer"),
+        Pair("q?", "b", 0.0, "A", "q", "plausible"),
+        Pair("q?", "c", 0.0, "A", "q", "paragraph"),
+    ]
+    logits = torch.tensor([2.0, 1.0, -1.0])
+    labels = torch.tensor([1.0, 0.0, 0.0])
+    plain = torch.nn.BCEWithLogitsLoss()(logits, labels)
+    assert float(train._weighted_bce(torch, batch, logits, labels, 1.0)) == pytest.approx(
+        float(plain)
+    )
+    # The plausible pair is the worst scored: weighing it more raises the loss.
+    assert float(train._weighted_bce(torch, batch, logits, labels, 3.0)) > float(plain) + 0.1
+
+
+@pytest.mark.unit
+def test_span_loss_points_at_the_answer_or_at_cls_for_a_negative() -> None:
+    import torch
+
+    from qa_bot.index.bundled_model import bundled_model_path
+    from qa_bot.reader.model import load_tokenizer
+
+    tokenizer = load_tokenizer(Path(bundled_model_path()) / "tokenizer.json")
+    text = "Their leader was Rollo. [SEP] Normans"
+    positive = Pair("Who led them?", text, 1.0, "A", "q", "answer", "Rollo")
+    negative = Pair("Who led them?", "They came from France.", 0.0, "A", "q", "paragraph")
+    encoding = tokenizer.encode(positive.question, positive.text)
+    first = encoding.char_to_token(text.index("Rollo"), 1)
+    last = encoding.char_to_token(text.index("Rollo") + 4, 1)
+    tokens = len(encoding.ids)
+    right = torch.full((2, tokens, 2), -5.0)
+    right[0, first, 0] = right[0, last, 1] = 5.0  # the positive: start and end of "Rollo"
+    right[1, 0, :] = 5.0  # the negative: [CLS]
+    wrong = torch.full((2, tokens, 2), -5.0)
+    wrong[0, 0, :] = wrong[1, first, :] = 5.0
+    batch = [positive, negative]
+    assert float(train._span_loss(torch, tokenizer, batch, right)) < 0.01
+    assert float(train._span_loss(torch, tokenizer, batch, wrong)) > 5.0
+    cut = Pair("Who led them?", "Their leader was Rollo.", 1.0, "A", "q", "answer", "Olaf")
+    assert train._span_loss(torch, tokenizer, [cut], right[:1]) is None
+
+
 def _tiny_squad(path: Path) -> Path:
     def para(title_word: str, n: int) -> dict[str, object]:
         context = (
