@@ -63,7 +63,11 @@ def encode_pairs(
 ) -> dict[str, np.ndarray]:
     """ids, mask and segment ids for (question, text) pairs, padded to the longest."""
     questions = [question] * len(texts) if isinstance(question, str) else list(question)
-    encoded = tokenizer.encode_batch(list(zip(questions, texts, strict=True)))
+    return pair_arrays(tokenizer.encode_batch(list(zip(questions, texts, strict=True))))
+
+
+def pair_arrays(encoded: Sequence[Any]) -> dict[str, np.ndarray]:
+    """The model's inputs from a batch of ``tokenizers`` encodings (padded alike)."""
     return {
         "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
         "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from qa_bot.index.checksums import sha256_file
-from qa_bot.reader.model import MAX_TOKENS, MODEL_DIR, Reader, encode_pairs
+from qa_bot.reader.model import MAX_TOKENS, MODEL_DIR, Reader, encode_pairs, pair_arrays
 from qa_bot.reader.pairs import (
     Pair,
     SquadParagraph,
@@ -145,14 +145,15 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
         running = 0.0
         for n, rows in enumerate(_progress(batches, len(batches), f"epoch {epoch + 1}")):
             batch = [pairs[i] for i in rows]
-            feed = encode_pairs(tokenizer, [p.question for p in batch], [p.text for p in batch])
-            inputs = {k: torch.from_numpy(v) for k, v in feed.items()}
+            # Encoded once: the span loss finds the answer's tokens in the same encodings.
+            encoded = tokenizer.encode_batch([(p.question, p.text) for p in batch])
+            inputs = {k: torch.from_numpy(v) for k, v in pair_arrays(encoded).items()}
             labels = torch.tensor([p.label for p in batch], dtype=torch.float32)
             output = model(**inputs, output_hidden_states=span_head is not None)
             logits = output.logits.squeeze(-1)
             loss = _weighted_bce(torch, batch, logits, labels, config.plausible_weight)
             if span_head is not None:
-                span = _span_loss(torch, tokenizer, batch, span_head(output.hidden_states[-1]))
+                span = _span_loss(torch, batch, encoded, span_head(output.hidden_states[-1]))
                 if span is not None:
                     loss = loss + config.span_weight * span
             if config.loss == "listwise":
@@ -186,15 +187,15 @@ def _weighted_bce(
     return (losses * weights).sum() / weights.sum()
 
 
-def _span_loss(torch: Any, tokenizer: Any, batch: list[Pair], span_logits: Any) -> Any:
+def _span_loss(torch: Any, batch: list[Pair], encoded: list[Any], span_logits: Any) -> Any:
     """Cross-entropy of the answer's first and last token over each pair's tokens, averaged
     over the batch, as SQuAD 2.0 span readers learn it: a positive pair's target is its gold
     answer, a negative's the [CLS] token ("no answer here"). A positive whose answer truncation
     cut off is left out; None when no pair is left.
 
-    ``span_logits`` is (pairs, tokens, 2): start and end logits of every token.
+    ``encoded`` are the batch's ``tokenizers`` encodings (padded alike) and ``span_logits``
+    (pairs, tokens, 2) the start and end logits of every token.
     """
-    encoded = tokenizer.encode_batch([(p.question, p.text) for p in batch])
     rows: list[int] = []
     starts: list[int] = []
     ends: list[int] = []

@@ -110,10 +110,11 @@ def test_span_loss_points_at_the_answer_or_at_cls_for_a_negative() -> None:
     wrong = torch.full((2, tokens, 2), -5.0)
     wrong[0, 0, :] = wrong[1, first, :] = 5.0
     batch = [positive, negative]
-    assert float(train._span_loss(torch, tokenizer, batch, right)) < 0.01
-    assert float(train._span_loss(torch, tokenizer, batch, wrong)) > 5.0
+    encoded = tokenizer.encode_batch([(p.question, p.text) for p in batch])
+    assert float(train._span_loss(torch, batch, encoded, right)) < 0.01
+    assert float(train._span_loss(torch, batch, encoded, wrong)) > 5.0
     cut = Pair("Who led them?", "Their leader was Rollo.", 1.0, "A", "q", "answer", "Olaf")
-    assert train._span_loss(torch, tokenizer, [cut], right[:1]) is None
+    assert train._span_loss(torch, [cut], encoded[:1], right[:1]) is None
 
 
 def _tiny_squad(path: Path) -> Path:
