@@ -39,6 +39,8 @@ from typing import Any
 PERSON = frozenset({"PERSON"})
 ORGANISATION = frozenset({"ORG", "NORP", "WORK_OF_ART", "PERSON"})
 PLACE = frozenset({"GPE", "LOC", "FAC"})
+# A brand is a company or its product, never a nationality ("European" is not one).
+BRAND = frozenset({"ORG", "PRODUCT"})
 
 # "Who is Mark Galeotti?" asks for a description and "Who is the audience for ...?" may be
 # answered by a common noun: a form of "to be" after "who" is not checked.
@@ -52,7 +54,7 @@ _ORGANISATION_NOUNS = (
 _PERSON_NOUNS = (
     "person", "official", "minister", "diplomat", "analyst", "journalist", "general", "politician",
     "leader", "senator", r"spokes(?:wo)?man", "ambassador", "commentator", "insider", "expert",
-    "adviser", "advisor", "aide", "lawmaker",
+    "adviser", "advisor", "aide", "lawmaker", "tycoon", "oligarch", "businessman", "billionaire",
 )
 # Who or what news writing quotes without naming: "a senior official", "a popular tabloid". Not
 # the words that also name things that are not sources ("a general principle", "a third party").
@@ -66,14 +68,23 @@ _PERSON_WORDS = f"(?:{'|'.join(_PERSON_NOUNS)})"
 _SOURCE_WORDS = (
     f"(?:{'|'.join(w for w in (*_ORGANISATION_NOUNS, *_PERSON_NOUNS) if w not in _NOT_SOURCES)})"
 )
-_WHICH_ORG = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?{_ORG_WORDS}\b", re.I)
-_WHICH_PERSON = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+)?{_PERSON_WORDS}\b", re.I)
+# "Which Western brands ...", "Which Russian business tycoons ...": up to two words before the
+# noun, and its plural.
+_WHICH_ORG = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}?{_ORG_WORDS}s?\b", re.I)
+_WHICH_BRAND = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?brands?\b", re.I)
+_WHICH_PERSON = re.compile(
+    rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}?(?:{_PERSON_WORDS}s?|businessmen)\b", re.I
+)
 # "Which (senior) official ...": the source the answer must name.
 _WHICH_SOURCE = re.compile(
     rf"\b(?:which|what)\s+(?:[\w-]+\s+){{0,2}}?(?P<noun>{_SOURCE_WORDS})s?\b", re.I
 )
+# "Where ...", "In which (Syrian) town ...", "Which European countries ...".
 _WHERE = re.compile(
-    r"^\W*where\b|\b(?:in|at|to|from)\s+(?:which|what)\s+(?:city|country|town|place|region)\b",
+    r"^\W*where\b"
+    r"|\b(?:in|at|to|from)\s+(?:which|what)\s+(?:\w+\s+)?(?:city|country|town|place|region)\b"
+    r"|\b(?:which|what)\s+(?:\w+\s+)?(?:cit(?:y|ies)|countr(?:y|ies)|nations?|towns?|villages?"
+    r"|regions?)\b",
     re.I,
 )
 
@@ -84,6 +95,8 @@ _unavailable = False
 
 def expected_entities(question: str) -> frozenset[str] | None:
     """The entity labels an answer to ``question`` must contain, or None when not checked."""
+    if _WHICH_BRAND.search(question):
+        return BRAND
     if _WHICH_ORG.search(question):
         return ORGANISATION
     if _WHICH_PERSON.search(question) or _WHO.search(question):

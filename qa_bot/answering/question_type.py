@@ -97,6 +97,11 @@ _ASKS_DATE = re.compile(
     re.IGNORECASE,
 )
 _ASKS_DURATION = re.compile(r"\bhow\s+long\b", re.IGNORECASE)
+# "When did Ignatov resign?", not "When the embargo ended, what did Japan do?" (a when-clause
+# before the real question).
+_ASKS_TIME = re.compile(
+    r"^\W*when\b(?![^?]*,\s*(?:what|which|who|whom|how|where|why)\b)", re.IGNORECASE
+)
 _SINCE = re.compile(r"\bsince\b", re.IGNORECASE)
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
@@ -114,6 +119,13 @@ _MONTHS = (
 _HAS_DATE = re.compile(
     rf"\b(?:1[6-9]|20)\d\d\b|\b(?:{'|'.join(_MONTHS.split())})\b"
     r"|\b(?:last|next|this)\s+(?:week|month|year|spring|summer|autumn|fall|winter)\b",
+    re.IGNORECASE,
+)
+# What answers "when": a date, or a year of any age ("in 911", "the 1050s"), a century, "ago",
+# or an event the time is told by ("after the election", "during his first term").
+_HAS_TIME = re.compile(
+    r"\b\d{3,4}s?\b|\b\d{1,2}(?:st|nd|rd|th)\b[\w\s-]{0,20}?\bcentur(?:y|ies)\b|\bago\b"
+    r"|\b(?:after|before|during|until|till|since|following)\s+(?:the|his|her|their|its|a|an)\b",
     re.IGNORECASE,
 )
 
@@ -289,13 +301,16 @@ def missing_numbers(question: str, texts: Iterable[str]) -> list[str]:
 
 
 def expected_kind(question: str) -> str | None:
-    """``"number"``, ``"date"`` or ``"duration"`` when the question asks for one, else ``None``."""
+    """``"number"``, ``"date"``, ``"duration"`` or ``"time"`` (a "when" question) when the
+    question asks for one, else ``None``."""
     if _ASKS_DATE.search(question):
         return "date"
     if _ASKS_NUMBER.search(question):
         return "number"
     if _ASKS_DURATION.search(question):
         return "duration"
+    if _ASKS_TIME.search(question):
+        return "time"
     return None
 
 
@@ -312,7 +327,12 @@ def has_kind(text: str, kind: str, question: str = "") -> bool:
             or has_kind(text, "date", question)
             or _SINCE.search(text) is not None
         )
-    pattern = _HAS_DATE if kind == "date" else _HAS_NUMBER
+    if kind == "time":
+        if has_kind(text, "date", question):
+            return True
+        pattern = _HAS_TIME
+    else:
+        pattern = _HAS_DATE if kind == "date" else _HAS_NUMBER
     own = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in own for m in pattern.finditer(text))
 

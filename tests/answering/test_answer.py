@@ -91,6 +91,27 @@ def test_which_source_is_not_answered_by_a_source_the_article_does_not_name(
     assert answers[1].citations[0].quote == named
 
 
+def test_when_is_answered_only_by_quotes_that_say_when(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    # Another article holds a date: a good sentence with one elsewhere is not enough.
+    (tmp_path / "corpus" / "ferry.txt").write_text(
+        "Ferry news\n\nThe ferry office opened in 2019 beside the harbour.\n", encoding="utf-8"
+    )
+    question = "When did the harbour master resign from the port board?"
+    answers = _answers(
+        tmp_path,
+        question,
+        [
+            "The harbour master resigned from the port board in protest at the new fees.",
+            "The harbour master resigned from the port board in March 2021 over the new fees.",
+            "The harbour master resigned from the port board after the vote on the new fees.",
+        ],
+    )
+    assert answers[0].abstained and not answers[0].citations
+    assert not answers[1].abstained and "March 2021" in answers[1].text
+    assert not answers[2].abstained and "after the vote" in answers[2].text
+
+
 def test_a_named_speakers_words_come_from_a_passage_that_names_them(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
     # Jane Alder is in the articles, on another subject: the names check alone is satisfied.

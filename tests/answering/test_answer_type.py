@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa_bot.answering.answer_type import (
+    BRAND,
     ORGANISATION,
     PERSON,
     PLACE,
@@ -27,6 +28,19 @@ from qa_bot.answering.answer_type import (
         ("Who is Mark Galeotti?", None),  # asks for a description
         ("Why is Moscow wary of Trump?", None),
         ("How many brands left Russia?", None),  # numbers: question_type.py
+        # plurals, and up to two words before the noun
+        ("Which Russian business tycoons want a reset?", PERSON),
+        ("Which Russian oligarchs were taken off the lists?", PERSON),
+        ("Which senior officials spoke?", PERSON),
+        ("Which European countries are keen to talk again?", PLACE),
+        ("In which Syrian town did it happen?", PLACE),
+        ("In which regions could tensions rise?", PLACE),
+        # a brand is a company or a product, never a nationality
+        ("Which Western brands have reopened their stores?", BRAND),
+        # not names: sectors, posts, a book
+        ("Which sectors do the pitches offer?", None),
+        ("Which posts in Trump's new team are watched?", None),
+        ("Which famous book did Trump co-write?", None),
     ],
 )
 def test_expected_entities(question: str, expected: frozenset[str] | None) -> None:

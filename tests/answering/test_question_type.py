@@ -77,10 +77,13 @@ def test_missing_names_matches_words_plurals_and_other_names_of_a_country() -> N
         ("Which day did Putin speak?", "date"),
         ("How long has he been with the Crisis Group?", "duration"),
         ("How long had the war been going on when Trump won?", "duration"),
-        # Degree and manner, not quantities; "when" and "who" are too loose to check.
+        ("When did Putin congratulate Trump?", "time"),
+        ("When exactly did he resign?", "time"),
+        # a when-clause before the real question
+        ("When the embargo ended, what did Japan do?", None),
+        # Degree and manner, not quantities; "who" is too loose to check.
         ("How much does Moscow trust Trump?", None),
         ("How high are Russian expectations of Trump?", None),
-        ("When did Putin congratulate Trump?", None),
         ("Who is the real audience for the flattery?", None),
         ("Why is Moscow wary of Trump?", None),
     ],
@@ -104,6 +107,16 @@ def test_has_kind_needs_something_the_question_does_not_already_say() -> None:
     assert has_kind("He has worked there since the invasion.", "duration", long)
     assert has_kind("He has led it since 2019.", "duration", long)
     assert not has_kind("He is a senior analyst at the group.", "duration", long)
+    when = "When did Ignatov resign?"
+    assert has_kind("Putin congratulated Trump on Thursday.", "time", when)
+    assert has_kind("Hervé served in the 1050s.", "time", when)
+    assert has_kind("The Duchy began in 911 as a fiefdom.", "time", when)
+    assert has_kind("In the 10th and 11th centuries they settled.", "time", when)
+    assert has_kind("He resigned two years ago.", "time", when)
+    assert has_kind("He resigned after the invasion.", "time", when)
+    assert not has_kind("His resignation received wide coverage.", "time", when)
+    spend = "When did it spend 100 billion?"
+    assert not has_kind("It spent over 100 billion dollars.", "time", spend)
 
 
 @pytest.mark.parametrize(
