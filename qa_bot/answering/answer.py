@@ -239,11 +239,12 @@ def _confidence(
     with no new false abstention on either set).
     """
     confidence = max((c.evidence for c in candidates), default=0.0)
+    leading = candidates[: settings.max_sentences]  # the sentences the answer would quote
     kind = expected_kind(question)
     if kind is not None:
         # A "when" question (a looser kind: "after the election" tells when) must be answered
         # by the sentences quoted; a number or a date may come from any good candidate.
-        pool = candidates[: settings.max_sentences] if kind == "time" else candidates
+        pool = leading if kind == "time" else candidates
         of_kind = max((c.evidence for c in pool if has_kind(c.text, kind, question)), default=0.0)
         confidence = max(of_kind, confidence - settings.missing_kind_penalty)
     speaker = asked_speaker(question)
@@ -262,7 +263,6 @@ def _confidence(
         # "Which official said ...?" led by "A senior official said ...": the articles do not
         # name the one asked for.
         confidence -= settings.unnamed_penalty
-    leading = candidates[: settings.max_sentences]  # the sentences the answer would quote
     sentences = [c.text for c in leading]
     labels = expected_entities(question)
     if (

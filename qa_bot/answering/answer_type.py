@@ -68,13 +68,17 @@ _PERSON_WORDS = f"(?:{'|'.join(_PERSON_NOUNS)})"
 _SOURCE_WORDS = (
     f"(?:{'|'.join(w for w in (*_ORGANISATION_NOUNS, *_PERSON_NOUNS) if w not in _NOT_SOURCES)})"
 )
-# "Which Western brands ...", "Which Russian business tycoons ...": up to two words before the
-# noun, and its plural.
-_WHICH_ORG = re.compile(rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}?{_ORG_WORDS}s?\b", re.I)
-_WHICH_BRAND = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?brands?\b", re.I)
-_WHICH_PERSON = re.compile(
-    rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}?(?:{_PERSON_WORDS}s?|businessmen)\b", re.I
-)
+
+
+def _which(nouns: str) -> re.Pattern[str]:
+    """ "Which (Western) brands ...", "Which Russian business tycoons ...": which or what, up to
+    two words, then one of ``nouns`` (a regex alternation), singular or plural."""
+    return re.compile(rf"\b(?:which|what)\s+(?:\w+\s+){{0,2}}?(?:{nouns})s?\b", re.I)
+
+
+_WHICH_ORG = _which(_ORG_WORDS)
+_WHICH_BRAND = _which("brand")
+_WHICH_PERSON = _which(f"{_PERSON_WORDS}|businessmen")
 # "Which (senior) official ...": the source the answer must name.
 _WHICH_SOURCE = re.compile(
     rf"\b(?:which|what)\s+(?:[\w-]+\s+){{0,2}}?(?P<noun>{_SOURCE_WORDS})s?\b", re.I
@@ -82,7 +86,7 @@ _WHICH_SOURCE = re.compile(
 # "Where ...", "In which (Syrian) town ...", "Which European countries ...".
 _WHERE = re.compile(
     r"^\W*where\b"
-    r"|\b(?:in|at|to|from)\s+(?:which|what)\s+(?:\w+\s+)?(?:city|country|town|place|region)\b"
+    r"|\b(?:in|at|to|from)\s+(?:which|what)\s+(?:\w+\s+)?place\b"
     r"|\b(?:which|what)\s+(?:\w+\s+)?(?:cit(?:y|ies)|countr(?:y|ies)|nations?|towns?|villages?"
     r"|regions?)\b",
     re.I,
