@@ -327,8 +327,15 @@ def _where_named(passage: Passage, documents: Mapping[str, DocumentInfo]) -> lis
 def _adds_support(question: str, leading: str, text: str) -> bool:
     """Whether a further sentence may follow the leading one: a question about a year or a
     number ("What did he do in 2017?") is about that one, so once the leading sentence gives it,
-    a sentence that does not is padding."""
-    return all(n in text for n in question_numbers(question) if n in leading)
+    a sentence that does not is padding; so is, after "Who is Peskov?", a sentence that does
+    not name him (by his full name or his surname)."""
+    if not all(n in text for n in question_numbers(question) if n in leading):
+        return False
+    name = defined_name(question)
+    if name is None or re.search(r"[’']s\b", name):
+        return True  # "Who was Guy's rival?" asks for someone else, whom the text may not name
+    forms = {name, name.split()[-1]} if " " in name else {name}
+    return any(names([text], form) for form in forms)
 
 
 def compose_answer(

@@ -59,10 +59,12 @@ _SUMMARY = re.compile(
     re.IGNORECASE,
 )
 _NAME = r"(?P<name>[^?]+?)"
-# "Which articles mention China?", "Do the articles discuss the sanctions?": the articles whose
-# text names the subject, each with the first sentence that does.
+# "Which articles mention China?", "How many articles discuss the sanctions?", "Do the articles
+# discuss the sanctions?": the articles whose text names the subject, each with the first sentence
+# that does.
 _MENTION = re.compile(
-    rf"^\W*(?:(?:which|what)\s+(?:of\s+the\s+)?(?:{_ARTICLES}|article|piece|story|report)\s+"
+    rf"^\W*(?:(?:which|what|how\s+many)\s+(?:of\s+the\s+)?(?:{_ARTICLES}|article|piece|story|"
+    rf"report)\s+"
     rf"|(?:do|does)\s+(?:any\s+of\s+)?(?:the\s+|these\s+|your\s+)?(?:{_ARTICLES}|article)\s+)"
     rf"(?:mentions?|discuss(?:es)?|talks?\s+about|covers?|refers?\s+to|names?|(?:is|are)\s+about|"
     rf"deals?\s+with|says?\s+(?:anything|something)\s+about)\s+{_NAME}{_END}",

@@ -215,3 +215,20 @@ def test_who_or_what_a_name_is_is_answered_by_the_sentence_that_says_it(tmp_path
         answer = bot.ask(question)
         assert not answer.abstained, question
         assert answer.citations[0].quote.endswith("a charity that restores old piers."), question
+
+
+def test_who_is_is_not_padded_with_sentences_that_do_not_name_them(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "harbour.txt").write_text(
+        "Harbour news\n\nDana Whitfield, the harbour master, opened the new quay on Friday. "
+        "The harbour board paid for the new quay and the ferry office. "
+        "The island ferries will use the new quay from March.\n",
+        encoding="utf-8",
+    )
+    bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
+    assert bot.reader is not None  # not sure of one sentence, it would quote a second one
+    answer = bot.ask("Who is Dana Whitfield?")
+    assert [c.quote for c in answer.citations] == [
+        "Dana Whitfield, the harbour master, opened the new quay on Friday."
+    ]

@@ -39,6 +39,8 @@ pytestmark = pytest.mark.unit
             CollectionQuestion("mention", "harbour master"),
         ),
         ("Do the articles discuss ferries?", CollectionQuestion("mention", "ferries")),
+        ("How many articles mention the ferries?", CollectionQuestion("mention", "ferries")),
+        ("how many of the stories cover the quay", CollectionQuestion("mention", "quay")),
         ("which article talks about the quay", CollectionQuestion("mention", "quay")),
         ("Who is Dana Whitfield?", CollectionQuestion("who", "Dana Whitfield")),
         ("what is the harbour herald", CollectionQuestion("who", "harbour herald")),
