@@ -413,6 +413,7 @@ def compose_answer(
             query=searched,
         )
     best = quotable[0][0].score
+    speaker = asked_speaker(searched)
     # One sentence only when the reader is sure of it; otherwise the next best comes with it.
     at_least = 2 if lead is not None and lead < rs.concise_above else 1
     chosen: list[tuple[Candidate, tuple[int, int]]] = []
@@ -428,6 +429,12 @@ def compose_answer(
             continue
         if chosen and not _adds_support(searched, chosen[0][0].text, cand.text):
             continue
+        if (
+            chosen
+            and speaker is not None
+            and not names([cand.hit.passage.text[slice(*span)]], speaker)
+        ):
+            continue  # "What does Suslov think …?": a further quote names him (his words too)
         chosen.append((cand, span))
     # Read in a natural order: passages by their best sentence, quotes in text order, quotes of
     # one passage that overlap (a widened quote and its neighbour) or follow one another (only

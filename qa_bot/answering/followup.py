@@ -301,6 +301,41 @@ def _about_the_article(question: str, earlier: str) -> str | None:
     return named if fact_question(named) is not None else None
 
 
+# "And Suslov?", "What about China?": the earlier question asked again of another name.
+_SWAP = re.compile(
+    r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about\s+)?(?P<name>[^?!.]+?)\W*$", re.IGNORECASE
+)
+
+
+def _swapped(question: str, earlier: str) -> str | None:
+    """ "What does Markov think of Trump?" then "And Suslov?": "What does Suslov think of
+    Trump?". The follow-up must be an opener and one name only, and the earlier question (less
+    the terms a follow-up carried in brackets) must name someone of the same kind (a person for
+    a person, else a place or an institution); the first such name is replaced. None otherwise."""
+    opener = any(re.match(rf"\W*{o}\b", question, re.IGNORECASE) for o in _SWAP_OPENERS)
+    match = _SWAP.match(question)
+    if not opener or match is None:
+        return None
+    name = re.sub(r"^(?:the|about)\s+", "", match.group("name").strip(), flags=re.IGNORECASE)
+    found = _entities(name)
+    if len(found) != 1 or found[0].text != _clean(name):
+        return None  # not one name alone ("And the technocrats?", "What about his views?")
+    new = found[0]
+    base = re.sub(r"\s*\([^()]*\)\s*$", "", earlier)
+    named = _entities(base)
+    if any(set(new.text.lower().split()) & set(e.text.lower().split()) for e in named):
+        return None  # "What about Putin?" after a question about Putin: not another name
+    for old in named:
+        if old.person == new.person and old.text.lower() != new.text.lower():
+            at = base.find(old.text, old.start)
+            if at >= 0:
+                return base[:at] + new.text + base[at + len(old.text) :]
+    return None
+
+
+_SWAP_OPENERS = ("and", "but", "what about", "how about")
+
+
 def _resolve(question: str, earlier: Sequence[Turn]) -> str:
     if not earlier or not needs_context(question):
         return question
@@ -324,6 +359,9 @@ def _resolve(question: str, earlier: Sequence[Turn]) -> str:
         # person by surname, as articles name him after the first time ("Ignatov says").
         subject = named[0].text.split()[-1] if named[0].person else named[0].text
         return f"Tell me more about {subject}"
+    swapped = _swapped(question, subject_turn)
+    if swapped is not None:
+        return swapped
     resolved = question
     words = set(_words(question))
     own = {e.text.lower() for e in _entities(question)}

@@ -232,3 +232,20 @@ def test_who_is_is_not_padded_with_sentences_that_do_not_name_them(tmp_path: Pat
     assert [c.quote for c in answer.citations] == [
         "Dana Whitfield, the harbour master, opened the new quay on Friday."
     ]
+
+
+def test_what_someone_said_is_not_padded_with_others_words(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "harbour.txt").write_text(
+        "Harbour news\n\nThe harbour board said the new quay would cost too much. "
+        "Dana Whitfield said the new quay would serve the island ferries from March. "
+        "The ferry company said the new quay was too short for its boats.\n",
+        encoding="utf-8",
+    )
+    bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
+    assert bot.reader is not None  # not sure of one sentence, it would quote a second one
+    answer = bot.ask("What did Whitfield say about the new quay?")
+    assert [c.quote for c in answer.citations] == [
+        "Dana Whitfield said the new quay would serve the island ferries from March."
+    ]

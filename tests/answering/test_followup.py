@@ -48,11 +48,50 @@ def test_without_history_nothing_changes() -> None:
     assert contextualize("  Why?  ", ()) == "Why?"
 
 
-@pytest.mark.parametrize("question", ["Why?", "What about Putin?", "And in 2020?", "Is it true?"])
+@pytest.mark.parametrize(
+    "question", ["Why?", "What about the sanctions?", "And in 2020?", "Is it true?"]
+)
 def test_short_or_leaning_questions_get_the_subject(question: str) -> None:
     query = contextualize(question, MOSCOW)
     assert query.startswith(question)
     assert "Moscow" in query
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "query"),
+    [
+        (["What does Markov think of Trump?"], "And Suslov?", "What does Suslov think of Trump?"),
+        (
+            ["What does Markov think of Trump?"],
+            "What about Dmitry Suslov?",
+            "What does Dmitry Suslov think of Trump?",
+        ),
+        (MOSCOW, "How about Beijing?", "Why is Beijing wary of Trump?"),  # a place for a place
+        (MOSCOW, "and Harris?", "Why is Moscow wary of Harris?"),  # a person for a person
+        (
+            ["Who did Putin praise?", "What did he say about Trump?"],  # resolved first
+            "And Biden?",
+            "What did Biden say about Trump?",
+        ),
+    ],
+)
+def test_and_another_name_asks_the_earlier_question_of_it(
+    history: list[str], question: str, query: str
+) -> None:
+    assert contextualize(question, history) == query
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What about Putin?",  # the earlier question's own name: nothing to swap
+        "And the technocrats?",  # not a name
+        "And what did Putin say?",  # a question of its own
+    ],
+)
+def test_and_without_another_name_is_not_a_swap(question: str) -> None:
+    history = ["What did Putin say about Trump?"]
+    assert contextualize(question, history).startswith(question)
 
 
 def test_ambiguous_person_is_not_guessed() -> None:
