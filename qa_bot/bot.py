@@ -23,6 +23,7 @@ from qa_bot.answering.collection import (
     collection_question,
 )
 from qa_bot.answering.comparison import compare_answers, comparison_queries
+from qa_bot.answering.compound import combine_answers, compound_parts
 from qa_bot.answering.question_type import compared, topic_request
 from qa_bot.answering.reading import ReaderSettings
 from qa_bot.answering.retrieval import RetrievalSettings, Retriever
@@ -396,6 +397,11 @@ class QABot:
                 for person, asked, subject in comparison_queries(*pair)
             ]
             return compare_answers(question, query, answers)
+        parts = compound_parts(query)
+        if parts is not None:
+            # "Where is Ignatov based, and who does he work for?": each part answered on its own.
+            answers = [(asked, self._answer(asked, searched, k, seen)) for asked, searched in parts]
+            return combine_answers(question, query, answers)
         listing = collection_question(query)
         if listing is not None and listing.kind != "who":
             # "What articles do you have?", "What has Mark Galeotti written?": the collection's

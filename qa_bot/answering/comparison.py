@@ -10,14 +10,14 @@ each about the other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from qa_bot.answering.answer import NO_ANSWER
 from qa_bot.answering.question_type import names
 from qa_bot.models import Answer, Citation, Hit
 
-__all__ = ["compare_answers", "comparison_queries"]
+__all__ = ["compare_answers", "comparison_queries", "joined_answer"]
 
 _EACH_OTHER = frozenset(("each other", "one another"))
 
@@ -41,11 +41,8 @@ def compare_answers(question: str, query: str, answers: Sequence[tuple[str, Answ
     quote nothing of theirs on it; an abstention when neither is quoted."""
     parts: list[str] = []
     citations: list[Citation] = []
-    hits: dict[str, Hit] = {}
     numbers: dict[str, int] = {}
     for person, answer in answers:
-        for hit in answer.hits:
-            hits.setdefault(hit.passage.passage_id, hit)
         if answer.abstained or not answer.citations:
             parts.append(f"{person}: the articles quote nothing of theirs on this.")
             continue
@@ -59,15 +56,38 @@ def compare_answers(question: str, query: str, answers: Sequence[tuple[str, Answ
         number = numbers.setdefault(lead.passage_id, len(numbers) + 1)
         citations.append(replace(lead, number=number))
         parts.append(f"{person}: {' '.join(lead.quote.split())} [{number}]")
+    return joined_answer(question, query, parts, citations, answers, answered=bool(citations))
+
+
+def joined_answer(
+    question: str,
+    query: str,
+    parts: Sequence[str],
+    citations: Sequence[Citation],
+    answers: Sequence[tuple[str, Answer]],
+    *,
+    answered: bool,
+    confidence: Callable[[Iterable[float]], float] = max,
+) -> Answer:
+    """One answer made of several (each with what it answered): ``parts`` joined with their
+    ``citations``, the answers' hits merged (first seen first, ranks renumbered) and their times
+    summed, the ``confidence`` of those that did not abstain (of all when none did); when not
+    ``answered``, an abstention."""
+    hits: dict[str, Hit] = {}
+    for _, answer in answers:
+        for hit in answer.hits:
+            hits.setdefault(hit.passage.passage_id, hit)
     ranked = tuple(replace(hit, rank=rank) for rank, hit in enumerate(hits.values(), start=1))
-    answered = [answer.confidence for _, answer in answers if not answer.abstained]
+    scores = [a.confidence for _, a in answers if not a.abstained] or [
+        min((a.confidence for _, a in answers), default=0.0)
+    ]
     return Answer(
         question=question,
-        text=" ".join(parts) if citations else NO_ANSWER,
+        text=" ".join(parts) if answered else NO_ANSWER,
         citations=tuple(citations),
         hits=ranked,
-        abstained=not citations,
-        confidence=max(answered, default=min((a.confidence for _, a in answers), default=0.0)),
+        abstained=not answered,
+        confidence=confidence(scores),
         timings={"total": sum(a.timings.get("total", 0.0) for _, a in answers)},
         query=query,
     )

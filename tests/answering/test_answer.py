@@ -10,6 +10,7 @@ import pytest
 from qa_bot.bot import QABot
 from qa_bot.index.embedding import HashEmbedder
 from qa_bot.models import Answer, Turn
+from qa_bot.reader.model import Reader
 
 pytestmark = pytest.mark.unit
 
@@ -217,35 +218,28 @@ def test_who_or_what_a_name_is_is_answered_by_the_sentence_that_says_it(tmp_path
         assert answer.citations[0].quote.endswith("a charity that restores old piers."), question
 
 
-def test_who_is_is_not_padded_with_sentences_that_do_not_name_them(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "harbour.txt").write_text(
-        "Harbour news\n\nDana Whitfield, the harbour master, opened the new quay on Friday. "
-        "The harbour board paid for the new quay and the ferry office. "
-        "The island ferries will use the new quay from March.\n",
-        encoding="utf-8",
-    )
-    bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
-    assert bot.reader is not None  # not sure of one sentence, it would quote a second one
-    answer = bot.ask("Who is Dana Whitfield?")
-    assert [c.quote for c in answer.citations] == [
-        "Dana Whitfield, the harbour master, opened the new quay on Friday."
-    ]
-
-
-def test_what_someone_said_is_not_padded_with_others_words(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "harbour.txt").write_text(
-        "Harbour news\n\nThe harbour board said the new quay would cost too much. "
-        "Dana Whitfield said the new quay would serve the island ferries from March. "
-        "The ferry company said the new quay was too short for its boats.\n",
-        encoding="utf-8",
-    )
-    bot = QABot.from_corpus(corpus, tmp_path / "index", embedder=HashEmbedder(512))
-    assert bot.reader is not None  # not sure of one sentence, it would quote a second one
-    answer = bot.ask("What did Whitfield say about the new quay?")
-    assert [c.quote for c in answer.citations] == [
-        "Dana Whitfield said the new quay would serve the island ferries from March."
-    ]
+@pytest.mark.parametrize(
+    ("body", "question", "quote"),
+    [
+        (
+            "Dana Whitfield, the harbour master, opened the new quay on Friday. "
+            "The harbour board paid for the new quay and the ferry office. "
+            "The island ferries will use the new quay from March.",
+            "Who is Dana Whitfield?",
+            "Dana Whitfield, the harbour master, opened the new quay on Friday.",
+        ),
+        (
+            "The harbour board said the new quay would cost too much. "
+            "Dana Whitfield said the new quay would serve the island ferries from March. "
+            "The ferry company said the new quay was too short for its boats.",
+            "What did Whitfield say about the new quay?",
+            "Dana Whitfield said the new quay would serve the island ferries from March.",
+        ),
+    ],
+)
+def test_a_question_about_someone_is_not_padded_with_sentences_not_naming_them(
+    tmp_path: Path, body: str, question: str, quote: str
+) -> None:
+    bot = _harbour_bot(tmp_path, body)
+    bot.reader = Reader()  # not sure of one sentence, it would quote a second one
+    assert [c.quote for c in bot.ask(question).citations] == [quote]
