@@ -358,10 +358,22 @@ _TOPIC_STOPWORDS = frozenset(["the", "a", "an", "of", "in", "on", "and", "or", "
 # fmt: on
 
 
+# "What happened in the Oval Office?", "What happened at Valdai?": a place or an event named
+# alone, asked what happened there, is asked what the articles say of it (a bi-encoder scores
+# such a short question low against any one sentence: "What happened in the Oval Office?" was
+# refused). Not "What happened to Ignatov?": that asks for an event in his life, which the
+# sentences that name him need not give.
+_HAPPENED = re.compile(
+    r"^\W*(?i:what)\s+(?i:happened|has\s+happened|went\s+on)\s+(?i:in|at|during)\s+"
+    r"(?:(?i:the)\s+)?(?P<topic>[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,3})\W*(?:\([^)]*\)\W*)?$"
+)
+
+
 def topic_request(question: str) -> str | None:
-    """The subject of a request like "What do the articles say about China?" or "Tell me about
-    the sanctions" ("China", "the sanctions"), or None for any other question."""
-    match = _TOPIC_REQUEST.match(question)
+    """The subject of a request like "What do the articles say about China?", "Tell me about
+    the sanctions" or "What happened in the Oval Office?" ("China", "the sanctions", "Oval
+    Office"), or None for any other question."""
+    match = _TOPIC_REQUEST.match(question) or _HAPPENED.match(question)
     if match is None:
         return None
     # A follow-up's subject terms in brackets (followup.py) are context, not the topic; a

@@ -156,6 +156,11 @@ def test_names_matches_a_name_as_the_question_check_does() -> None:
         ("What is said about NATO?", "NATO"),
         ("What do the articles say about Trump? (Kremlin, Moscow)", "Trump"),  # a follow-up
         ("Tell me more about it", None),
+        ("What happened in the Oval Office?", "Oval Office"),
+        ("what happened at the Valdai Club", "Valdai Club"),
+        ("What happened to Ignatov?", None),  # an event in his life, not what is said of him
+        ("What happened in 1973-1974?", None),  # a name is asked about, not a time
+        ("What happened to prices when the US abandoned oil?", None),  # a question of its own
         # Questions a sentence answers, not requests for what the articles say:
         ("What did Putin say about Trump?", None),
         ("Tell me what Putin wants", None),
