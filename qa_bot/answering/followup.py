@@ -312,15 +312,9 @@ def _swapped(question: str, earlier: str) -> str | None:
     Trump?". The follow-up must be an opener and one name only, and the earlier question (less
     the terms a follow-up carried in brackets) must name someone of the same kind (a person for
     a person, else a place or an institution); the first such name is replaced. None otherwise."""
-    opener = any(re.match(rf"\W*{o}\b", question, re.IGNORECASE) for o in _SWAP_OPENERS)
-    match = _SWAP.match(question)
-    if not opener or match is None:
+    new = _swap_name(question)
+    if new is None:
         return None
-    name = re.sub(r"^(?:the|about)\s+", "", match.group("name").strip(), flags=re.IGNORECASE)
-    found = _entities(name)
-    if len(found) != 1 or found[0].text != _clean(name):
-        return None  # not one name alone ("And the technocrats?", "What about his views?")
-    new = found[0]
     base = re.sub(r"\s*\([^()]*\)\s*$", "", earlier)
     named = _entities(base)
     if any(set(new.text.lower().split()) & set(e.text.lower().split()) for e in named):
@@ -336,7 +330,22 @@ def _swapped(question: str, earlier: str) -> str | None:
 _SWAP_OPENERS = ("and", "but", "what about", "how about")
 
 
-def _resolve(question: str, earlier: Sequence[Turn]) -> str:
+def _swap_name(question: str) -> _Entity | None:
+    """The name of an opener-and-a-name follow-up ("Suslov" in "And Suslov?"), else None (not
+    for "And the technocrats?", "What about his views?")."""
+    opener = any(re.match(rf"\W*{o}\b", question, re.IGNORECASE) for o in _SWAP_OPENERS)
+    match = _SWAP.match(question)
+    if not opener or match is None:
+        return None
+    name = re.sub(r"^(?:the|about)\s+", "", match.group("name").strip(), flags=re.IGNORECASE)
+    found = _entities(name)
+    return found[0] if len(found) == 1 and found[0].text == _clean(name) else None
+
+
+def _resolve(question: str, earlier: Sequence[Turn], focus: str | None = None) -> str:
+    """``question`` searched in the context of the ``earlier`` (resolved) turns; ``focus`` is the
+    person the last of them was asked about when two are named ("What does Suslov think of
+    Trump?" asked as "And Suslov?": Suslov)."""
     if not earlier or not needs_context(question):
         return question
     # Answered turns lend their subject; the unanswered turn just before only to a pronoun.
@@ -367,6 +376,8 @@ def _resolve(question: str, earlier: Sequence[Turn]) -> str:
     own = {e.text.lower() for e in _entities(question)}
     if words & set(_PERSON_PRONOUNS):
         person = _answered_person(lending[-1]) or _recent_person(lenders)
+        if person is None and lending[-1] is earlier[-1]:
+            person = focus
         if person is not None and person.lower() not in own:
             resolved = _replace_person_pronouns(question, person)
     present = {w.lower() for w in _words(resolved)} | {e.text.lower() for e in _entities(resolved)}
@@ -403,6 +414,13 @@ def contextualize(question: str, history: Sequence[str | Turn]) -> str:
     turns = [replace(t, question=t.question.strip()) for t in turns if t.question.strip()]
     # Earlier turns may be follow-ups themselves: resolve them in order so the subject carries.
     resolved: list[Turn] = []
+    focus: str | None = None
     for turn in turns[-_MAX_HISTORY:]:
-        resolved.append(replace(turn, question=_resolve(turn.question, resolved)))
-    return _resolve(question, resolved)
+        asked = _resolve(turn.question, resolved, focus)
+        resolved.append(replace(turn, question=asked))
+        # "And Suslov?" asked again as "What does Suslov think of Trump?": a "he" after it is
+        # Suslov, though the question now names two people.
+        name = _swap_name(turn.question)
+        swapped = name is not None and name.person and asked != turn.question and "(" not in asked
+        focus = name.text if swapped and name is not None else None
+    return _resolve(question, resolved, focus)

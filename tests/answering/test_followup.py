@@ -81,6 +81,11 @@ def test_and_another_name_asks_the_earlier_question_of_it(
     assert contextualize(question, history) == query
 
 
+def test_he_after_and_another_name_is_that_one() -> None:
+    history = ["What does Markov think of Trump?", "And Suslov?"]  # asked of Suslov and Trump
+    assert contextualize("Where does he work?", history).startswith("Where does Suslov work?")
+
+
 @pytest.mark.parametrize(
     "question",
     [
