@@ -33,6 +33,7 @@ from qa_bot.answering.question_type import (
     mentions,
     missing_names,
     missing_numbers,
+    name_forms,
     names,
     question_numbers,
 )
@@ -324,18 +325,27 @@ def _where_named(passage: Passage, documents: Mapping[str, DocumentInfo]) -> lis
     return [passage.title, passage.text, *byline]
 
 
-def _adds_support(question: str, leading: str, text: str) -> bool:
-    """Whether a further sentence may follow the leading one: a question about a year or a
-    number ("What did he do in 2017?") is about that one, so once the leading sentence gives it,
-    a sentence that does not is padding; so is, after "Who is Peskov?", a sentence that does
-    not name him (by his full name or his surname)."""
+def _adds_support(question: str, leading: str, text: str, quote: str) -> bool:
+    """Whether a further sentence (``text``, quoted as ``quote``: widened where it leans on the
+    one before) may follow the leading one: a question about a year or a number ("What did he
+    do in 2017?") is about that one, so once the leading sentence gives it, a sentence that does
+    not is padding; so is, after "Who is Peskov?", a sentence that does not name him (by his
+    full name or his surname), and after "What does Suslov think …?" a quote that does not name
+    him (his words too)."""
     if not all(n in text for n in question_numbers(question) if n in leading):
+        return False
+    speaker = asked_speaker(question)
+    if speaker is not None and not names([quote], speaker):
         return False
     name = defined_name(question)
     if name is None or re.search(r"[’']s\b", name):
         return True  # "Who was Guy's rival?" asks for someone else, whom the text may not name
-    forms = {name, name.split()[-1]} if " " in name else {name}
-    return any(names([text], form) for form in forms)
+    return any(names([text], form) for form in name_forms(name))
+
+
+def quoted_text(citations: Sequence[Citation]) -> str:
+    """An answer's text made of its quotes, each followed by its ``[n]``."""
+    return " ".join(f"{' '.join(c.quote.split())} [{c.number}]" for c in citations)
 
 
 def compose_answer(
@@ -413,7 +423,6 @@ def compose_answer(
             query=searched,
         )
     best = quotable[0][0].score
-    speaker = asked_speaker(searched)
     # One sentence only when the reader is sure of it; otherwise the next best comes with it.
     at_least = 2 if lead is not None and lead < rs.concise_above else 1
     chosen: list[tuple[Candidate, tuple[int, int]]] = []
@@ -427,14 +436,9 @@ def compose_answer(
             for c, _ in chosen
         ):
             continue
-        if chosen and not _adds_support(searched, chosen[0][0].text, cand.text):
+        quote = cand.hit.passage.text[slice(*span)]
+        if chosen and not _adds_support(searched, chosen[0][0].text, cand.text, quote):
             continue
-        if (
-            chosen
-            and speaker is not None
-            and not names([cand.hit.passage.text[slice(*span)]], speaker)
-        ):
-            continue  # "What does Suslov think …?": a further quote names him (his words too)
         chosen.append((cand, span))
     # Read in a natural order: passages by their best sentence, quotes in text order, quotes of
     # one passage that overlap (a widened quote and its neighbour) or follow one another (only
@@ -456,14 +460,12 @@ def compose_answer(
             merged.append((passage, start, end))
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
-    parts: list[str] = []
     for passage, start, end in merged:
         number = numbers.setdefault(passage.passage_id, len(numbers) + 1)
         citations.append(cite(passage, start, end, number))
-        parts.append(f"{' '.join(citations[-1].quote.split())} [{number}]")
     return Answer(
         question=question,
-        text=" ".join(parts),
+        text=quoted_text(citations),
         citations=tuple(citations),
         hits=tuple(hits),
         abstained=False,

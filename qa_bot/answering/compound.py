@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from qa_bot.answering.answer import quoted_text
 from qa_bot.answering.comparison import joined_answer
 from qa_bot.answering.followup import contextualize
 from qa_bot.models import Answer, Citation
@@ -64,11 +65,6 @@ def compound_parts(question: str) -> tuple[tuple[str, str], tuple[str, str]] | N
     return (first, first), (second, contextualize(second, [earlier]))
 
 
-def _quotes(citations: Sequence[Citation]) -> str:
-    """The text answer.py gives an answer of these quotes."""
-    return " ".join(f"{' '.join(c.quote.split())} [{c.number}]" for c in citations)
-
-
 def _key(citation: Citation) -> tuple[str, int, int]:
     return citation.passage_id, citation.start, citation.end
 
@@ -98,7 +94,7 @@ def combine_answers(question: str, query: str, answers: Sequence[tuple[str, Answ
             found = "nothing else" if citations else "nothing"
             parts.append(f"I found {found} in the articles that answers “{part}”.")
             continue
-        if answer.text != _quotes(answer.citations):
+        if answer.text != quoted_text(answer.citations):
             # Not quotes (an article's facts, a list of articles): its text, renumbered.
             mapping = {c.number: _number(numbers, c) for c in answer.citations}
             new = [c for c in answer.citations if _key(c) not in quoted]
@@ -115,7 +111,7 @@ def combine_answers(question: str, query: str, answers: Sequence[tuple[str, Answ
         own = [replace(c, number=_number(numbers, c)) for c in own]
         quoted.update(_key(c) for c in own)
         citations.extend(own)
-        parts.append(_quotes(own))
+        parts.append(quoted_text(own))
     answered = any(not answer.abstained for _, answer in answers)
     return joined_answer(
         question, query, parts, citations, answers, answered=answered, confidence=min

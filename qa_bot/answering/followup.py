@@ -303,7 +303,9 @@ def _about_the_article(question: str, earlier: str) -> str | None:
 
 # "And Suslov?", "What about China?": the earlier question asked again of another name.
 _SWAP = re.compile(
-    r"^\W*(?:and\s+|but\s+)?(?:(?:what|how)\s+about\s+)?(?P<name>[^?!.]+?)\W*$", re.IGNORECASE
+    r"^\W*(?:(?:and|but)\s+(?:(?:what|how)\s+about\s+)?|(?:what|how)\s+about\s+)"
+    r"(?P<name>[^?!.]+?)\W*$",
+    re.IGNORECASE,
 )
 
 
@@ -327,15 +329,11 @@ def _swapped(question: str, earlier: str) -> str | None:
     return None
 
 
-_SWAP_OPENERS = ("and", "but", "what about", "how about")
-
-
 def _swap_name(question: str) -> _Entity | None:
     """The name of an opener-and-a-name follow-up ("Suslov" in "And Suslov?"), else None (not
     for "And the technocrats?", "What about his views?")."""
-    opener = any(re.match(rf"\W*{o}\b", question, re.IGNORECASE) for o in _SWAP_OPENERS)
     match = _SWAP.match(question)
-    if not opener or match is None:
+    if match is None:
         return None
     name = re.sub(r"^(?:the|about)\s+", "", match.group("name").strip(), flags=re.IGNORECASE)
     found = _entities(name)
@@ -421,6 +419,6 @@ def contextualize(question: str, history: Sequence[str | Turn]) -> str:
         # "And Suslov?" asked again as "What does Suslov think of Trump?": a "he" after it is
         # Suslov, though the question now names two people.
         name = _swap_name(turn.question)
-        swapped = name is not None and name.person and asked != turn.question and "(" not in asked
-        focus = name.text if swapped and name is not None else None
+        swapped = asked != turn.question and "(" not in asked
+        focus = name.text if name is not None and name.person and swapped else None
     return _resolve(question, resolved, focus)

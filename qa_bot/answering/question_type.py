@@ -232,18 +232,23 @@ def defined_name(question: str) -> str | None:
     return match.group("name") if match else None
 
 
+def name_forms(name: str) -> set[str]:
+    """The forms articles name ``name`` by: itself and, for a name of several capitalised words,
+    its last one ("Ignatov" for "Oleg Ignatov", as articles write after the first time)."""
+    return {name, name.split()[-1]} if " " in name and name.split()[0][0].isupper() else {name}
+
+
 def defines(text: str, name: str) -> bool:
     """Whether ``text`` says who or what ``name`` is, the way news writing does: in an apposition
     ("Markov, who now leads ...", "the Institute for Political Studies, a Moscow-based think
     tank") or a copula ("Peskov is the Kremlin's spokesman"). A surname stands for the name."""
-    forms = {name, name.split()[-1]} if " " in name and name.split()[0][0].isupper() else {name}
     return any(
         re.search(
             rf"(?<!\w){re.escape(form)}(?:[’']s)?\s*(?:,\s*(?:a|an|the|who|which|one\s+of|"
             r"now|formerly|then)\b|\s+(?:is|was)\s+(?:a|an|the|one\s+of)\b)",
             text,
         )
-        for form in forms
+        for form in name_forms(name)
     )
 
 
