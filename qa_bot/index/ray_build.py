@@ -178,7 +178,8 @@ class RayStages:
         self._model = embedder_name(embedder)
         self._dimension = embedder.dimension
         self._show_progress = show_progress
-        resources = ray.cluster_resources()  # type: ignore[no-untyped-call]
+        # Untyped where Ray is installed (CI); without Ray, mypy sees Any and the ignore is unused.
+        resources = ray.cluster_resources()  # type: ignore[no-untyped-call, unused-ignore]
         cpus = int(resources.get("CPU", 1))
         self.workers = settings.workers or max(1, cpus)
 
