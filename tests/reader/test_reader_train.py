@@ -42,6 +42,23 @@ def test_length_buckets_cover_every_pair_once() -> None:
     assert max(len(b) for b in batches) == 32
 
 
+@pytest.mark.unit
+def test_overlap_dropout_drops_only_shared_words_and_is_off_at_zero() -> None:
+    import random
+
+    question = "In what country is Normandy located, said the Normans?"
+    text = "The Normans lived in Normandy, a region in France."
+    assert train._drop_overlap(question, text, random.Random(1), 0.0) == question
+    rng = random.Random(1)
+    variants = {train._drop_overlap(question, text, rng, 1.0) for _ in range(50)}
+    assert "In what country is located, said the" in variants  # both shared words dropped
+    assert question in variants  # each shared word is dropped half the time
+    for variant in variants:
+        # Only "Normandy" and "Normans?" (shared, 4+ letters) may go; "In", "the" stay.
+        assert variant.startswith("In what country is")
+        assert set(question.split()) - set(variant.split()) <= {"Normandy", "Normans?"}
+
+
 def _pairs(qid: str, labels: list[float]) -> list[Pair]:
     return [Pair(qid + "?", f"{qid} {i}", y, "A", qid, "paragraph") for i, y in enumerate(labels)]
 
