@@ -156,11 +156,11 @@ def train_model(pairs: list[Pair], config: TrainConfig, base: str, tokenizer: An
         for n, rows in enumerate(_progress(batches, len(batches), f"epoch {epoch + 1}")):
             batch = [pairs[i] for i in rows]
             # Encoded once: the span loss finds the answer's tokens in the same encodings.
-            questions = [
-                _drop_overlap(p.question, p.text, drop_rng, config.overlap_dropout) for p in batch
-            ]
             encoded = tokenizer.encode_batch(
-                [(q, p.text) for q, p in zip(questions, batch, strict=True)]
+                [
+                    (_drop_overlap(p.question, p.text, drop_rng, config.overlap_dropout), p.text)
+                    for p in batch
+                ]
             )
             inputs = {k: torch.from_numpy(v) for k, v in pair_arrays(encoded).items()}
             labels = torch.tensor([p.label for p in batch], dtype=torch.float32)
@@ -204,11 +204,7 @@ def _drop_overlap(question: str, text: str, rng: random.Random, rate: float) -> 
     kept = [
         word
         for word in question.split()
-        if not (
-            (key := "".join(_WORD.findall(word)).casefold()) in shared
-            and len(key) >= 4
-            and rng.random() < 0.5
-        )
+        if not ("".join(_WORD.findall(word)).casefold() in shared and rng.random() < 0.5)
     ]
     return " ".join(kept) if kept else question
 
