@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -65,6 +66,44 @@ def test_the_reader_prefers_the_sentence_that_answers() -> None:
     one_by_one = np.array([reader.probabilities(question, [t])[0] for t in texts])
     assert np.allclose(one_by_one, probs, atol=1e-4)
     assert reader.logits(question, []).shape == (0,)
+
+
+class _CountingSession:
+    """The reader's real ONNX Runtime session, counting the pairs it is given to read."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.runs = 0
+
+    def run(self, *args: Any) -> Any:
+        self.runs += 1
+        return self.session.run(*args)
+
+
+def test_a_pair_read_again_comes_from_the_memo_with_the_same_logit() -> None:
+    question = "What did the city open on Monday?"
+    texts = [
+        reader_text(sentence, "New tram line opens")
+        for sentence in (
+            "The mayor has been in office since 2019.",
+            "The city opened its first tram line on Monday.",
+            "Tickets cost two euros.",
+        )
+    ]
+    expected = Reader().logits(question, texts)  # no memo by default: every pair is read
+    reader = Reader(memo=2)
+    reader.logits(question, ["warm-up"])
+    session = _CountingSession(reader._session)
+    reader._session = session
+    assert np.array_equal(reader.logits(question, texts[:2]), expected[:2])
+    assert session.runs == 2
+    assert np.array_equal(reader.logits(question, texts), expected)  # two from the memo
+    assert session.runs == 3
+    assert len(reader._memo) == 2  # the least recently read pair made room for the new one
+    assert reader.logits(question, texts[:1])[0] == expected[0]
+    assert session.runs == 4
+    assert reader.logits("Another question?", texts[1:2]).shape == (1,)  # pairs, not texts
+    assert session.runs == 5
 
 
 def test_a_long_headline_is_truncated_not_refused() -> None:
