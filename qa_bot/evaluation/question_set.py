@@ -70,8 +70,9 @@ def load_questions(path: str | Path) -> list[Question]:
     """Read a JSONL question set.
 
     Each non-blank line is ``{"id", "question", "evidence", "answerable"}`` with an optional
-    ``"history"`` (a list of earlier questions); other keys are ignored. Answerable questions
-    need at least one evidence string, unanswerable ones none.
+    ``"history"`` (a list of earlier questions), ``"answers"`` (gold answer texts) and
+    ``"group"`` (what kind of question it is, for per-group totals); other keys are ignored.
+    Answerable questions need at least one evidence string, unanswerable ones none.
 
     Raises:
         QuestionSetError: the file cannot be read or a line is malformed; the message names the
@@ -132,10 +133,18 @@ def _parse_question(data: object) -> Question:
     history = data.get("history", [])
     if not isinstance(history, list) or not all(isinstance(h, str) and h.strip() for h in history):
         raise ValueError("'history' must be a list of non-empty strings")
+    answers = data.get("answers", [])
+    if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
+        raise ValueError("'answers' must be a list of non-empty strings")
+    group = data.get("group", "")
+    if not isinstance(group, str):
+        raise ValueError(f"field 'group' must be str, got {type(group).__name__}")
     return Question(
         data["id"],
         data["question"].strip(),
         tuple(evidence),
         data["answerable"],
         tuple(h.strip() for h in history),
+        answers=tuple(answers) if data["answerable"] else (),
+        group=group.strip(),
     )

@@ -135,3 +135,46 @@ def test_bundled_question_sets_are_valid(
             assert any(e in text for text in raw.values()), (q.id, e)
             assert any(has_evidence(text, [e]) for text in raw.values()), (q.id, e)
     assert min(covered.values()) >= per_article, covered
+
+
+def test_group_and_answers_are_read(tmp_path: Path) -> None:
+    line = (
+        '{"id": "a", "question": "Who?", "evidence": ["x y"], "answerable": true,'
+        ' "answers": ["x"], "group": "answerable", "kind": "ignored"}'
+    )
+    (question,) = load_questions(_write(tmp_path, line))
+    assert question.group == "answerable" and question.answers == ("x",)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [('"answers": [""]', "'answers' must be"), ('"group": 3', "field 'group' must be str")],
+)
+def test_bad_group_or_answers_are_named(tmp_path: Path, extra: str, message: str) -> None:
+    line = f'{{"id": "a", "question": "Who?", "evidence": ["x"], "answerable": true, {extra}}}'
+    with pytest.raises(QuestionSetError, match=message):
+        load_questions(_write(tmp_path, line))
+
+
+NEWSQA = ROOT / "tests" / "data" / "newsqa"
+
+
+@pytest.mark.parametrize("split", ["train", "dev", "test"])
+def test_newsqa_splits_load_and_every_evidence_string_is_in_its_article(split: str) -> None:
+    folder = NEWSQA / split
+    articles = {p.stem: p.read_text(encoding="utf-8") for p in (folder / "articles").glob("*.txt")}
+    questions = load_questions(folder / "questions.jsonl")
+    groups = {q.group for q in questions}
+    assert groups == {"answerable", "lookalike", "offtopic", "followup"}
+    for question in questions:
+        article = articles[question.id.split("-")[0]]
+        assert all(e in article for e in question.evidence), question.id
+        assert all(any(a in e for e in question.evidence) for a in question.answers), question.id
+
+
+def test_newsqa_splits_share_no_article() -> None:
+    names = [
+        {p.name for p in (NEWSQA / split / "articles").glob("*.txt")}
+        for split in ("train", "dev", "test")
+    ]
+    assert sum(map(len, names)) == len(set().union(*names)) == 122
