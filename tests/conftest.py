@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny fake embedder for unit tests, the real bundled model once per session."""
+"""Shared fixtures: a tiny fake embedder for unit tests; the real bundled model, the seed index
+and the qa_bot cache folder once per session (once per worker under pytest-xdist)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One qa_bot cache folder for the session (``QA_BOT_CACHE``: the ONNX export of the
+    bundled model, SQuAD indexes), so the model is exported once per session (per worker under
+    pytest-xdist) and never into the user's own ~/.cache; the CLI processes tests start inherit
+    it. A test of the cache itself sets its own."""
+    cache = tmp_path_factory.getbasetemp() / "qa_bot_cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QA_BOT_CACHE", str(cache))
+        yield cache
 
 
 @pytest.fixture
@@ -95,10 +108,20 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Itera
 
 
 @pytest.fixture(scope="session")
-def seed_bot(seed_index: Path, real_embedder):  # type: ignore[no-untyped-def]
+def memo_reader():  # type: ignore[no-untyped-def]
+    """The shipped reader, loaded once, remembering the (question, sentence) pairs it read: the
+    suite asks the same questions again (retrieved then answered by the quality gates, with and
+    without a typo), and a pair read again has exactly the logit it had (qa_bot/reader/model.py)."""
+    from qa_bot.reader.model import Reader
+
+    return Reader(memo=100_000)
+
+
+@pytest.fixture(scope="session")
+def seed_bot(seed_index: Path, real_embedder, memo_reader):  # type: ignore[no-untyped-def]
     from qa_bot.bot import QABot
 
-    return QABot.load(seed_index, embedder=real_embedder)
+    return QABot.load(seed_index, embedder=real_embedder, reader=memo_reader)
 
 
 @pytest.fixture

@@ -102,10 +102,11 @@ def test_a_broken_squad_file_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_eval_reads_squad_json(tmp_path: Path) -> None:
+def test_eval_reads_squad_json(tmp_path: Path, shared_cache: Path) -> None:
     path = _squad(tmp_path / "s.json")
     out = tmp_path / "report.json"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_BOT_CACHE": str(tmp_path / "cache")}
+    # The session's cache (QA_BOT_CACHE): the ONNX export is made there once.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     run = subprocess.run(
         [sys.executable, "-m", "qa_bot.cli", "eval", str(path), "--out", str(out)],
         capture_output=True,
@@ -120,4 +121,4 @@ def test_eval_reads_squad_json(tmp_path: Path) -> None:
     assert set(report.groups) == {"Tram line", "Chess"}
     assert report.totals["answerable"] == 2 and report.totals["unanswerable"] == 1
     assert "answer_contains_gold" in report.totals
-    assert (tmp_path / "cache" / "squad").is_dir()  # not ./embeddings
+    assert (shared_cache / "squad").is_dir()  # not ./embeddings
