@@ -26,7 +26,9 @@ from qa_bot.llm.generation import OpenAIGenerator, stream_answer
 from qa_bot.llm.prompts import build_answer_prompt
 from qa_bot.models import Answer
 
-pytestmark = [pytest.mark.llm, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [
+    pytest.mark.llm, pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("llm")
+]  # fmt: skip
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 QUESTION = "Why is Moscow wary of Trump?"

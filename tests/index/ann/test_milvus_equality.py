@@ -24,7 +24,7 @@ from qa_bot.index.settings import IndexSettings
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("milvus")]
 
 ROOT = Path(__file__).resolve().parents[3]
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"

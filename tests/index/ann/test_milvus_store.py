@@ -38,7 +38,8 @@ from qa_bot.models import Hit
 pytest.importorskip("pymilvus")
 pytest.importorskip("milvus_lite")
 
-pytestmark = pytest.mark.unit
+# A real Milvus Lite server process per test: integration, not unit.
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
 QUERIES = ("bees winter colonies", "tram line airport", "chess grandmasters Paris", "tickets")
