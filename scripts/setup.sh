@@ -10,4 +10,7 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "torch==2.13.0"
 # setuptools' "Editable installation" banner (a build-backend warning) is noise for a user.
-PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -e ".[dev]"
+# QA_BOT_EXTRAS: the extras to install (scripts/test.sh asks for all the tests use, in this
+# one install); torch is named again so no extra can move it.
+PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q -e ".[${QA_BOT_EXTRAS:-dev}]" \
+  "torch==2.13.0"
