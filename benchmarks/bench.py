@@ -1,6 +1,6 @@
 """Benchmarks: question latency, index builds, cold start, memory and vector search at scale.
 
-Run ``python -m benchmarks.bench [--quick] [--json OUT] [--scale 10000,100000,1000000]
+Run ``python -m benchmarks.bench [--quick | --smoke] [--json OUT] [--scale 10000,100000,1000000]
 [--ray-articles N] [--stores 100000,1000000] [--stores-only] [--archive N]``. Everything
 is measured in one process, after warm-up; each comparison interleaves qa_bot with the bare
 sentence-transformers model (same bundled weights, same torch threads), so load from other
@@ -437,6 +437,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     quick = bool(args.quick)
+    smoke = bool(getattr(args, "smoke", False))
+    # Repeats of each timed step, and how many questions: --smoke runs each once.
+    runs = 1 if smoke else 2 if quick else 7
+    asked = 5 if smoke else 20 if quick else None
+    reps = 1 if quick else 5
     questions = load_questions()
     started = time.perf_counter()
     embedder = load_embedder(None)
@@ -444,20 +449,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     bare = _bare_model()
     metrics: dict[str, Any] = {"model_load_s": load_s}
     with tempfile.TemporaryDirectory(prefix="qa_bot_bench_") as tmp:
-        build, index_dir = bench_builds(
-            Path(args.corpus), Path(tmp), embedder, bare, 2 if quick else 7
-        )
+        build, index_dir = bench_builds(Path(args.corpus), Path(tmp), embedder, bare, runs)
         metrics.update(build)
         bot = QABot.load(index_dir)  # the default: questions on ONNX Runtime
         torch_bot = QABot.load(index_dir, embedder=embedder)
-        metrics.update(bench_questions(bot, torch_bot, bare, questions[:20] if quick
-                                       else questions, 1 if quick else 5))  # fmt: skip
+        metrics.update(bench_questions(bot, torch_bot, bare, questions[:asked], reps))
         metrics["in_process_peak_rss_mb"] = _peak_rss_mb()
         texts = [p.text for p in bot.passages]
         texts += [t for p in bot.passages for t in p.sentence_texts()]
-        metrics.update(bench_onnx(embedder, bare, index_dir, questions[:20] if quick
-                                  else questions, texts, 1 if quick else 3))  # fmt: skip
-        metrics.update(bench_cold(index_dir, questions[0], 2 if quick else 7, warm=not quick))
+        metrics.update(
+            bench_onnx(embedder, bare, index_dir, questions[:asked], texts, 1 if quick else 3)
+        )
+        metrics.update(bench_cold(index_dir, questions[0], runs, warm=not quick))
     if has_ray() and args.ray_articles > 0:  # the optional distributed build (issue 17)
         metrics.update(bench_ray(Path(args.corpus), embedder, args.ray_articles))
     archive_changes: list[dict[str, Any]] = []
@@ -483,7 +486,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: print the tables and the JSON, optionally save the JSON."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small, fast configuration (CI)")
+    parser.add_argument("--quick", action="store_true", help="small, fast configuration")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every number once on the smallest inputs (the test suite's check that the "
+        "benchmark runs; its figures are not measurements); implies --quick",
+    )
     parser.add_argument("--json", dest="json_out", help="write the results as JSON here")
     parser.add_argument("--scale", help="comma-separated synthetic corpus sizes")
     parser.add_argument("--hnsw-m", type=int, default=32, help="HNSW M for the scale runs")
@@ -515,10 +524,13 @@ def main(argv: list[str] | None = None) -> int:
         "1000 takes 30-60 min on two cores)",
     )
     args = parser.parse_args(argv)
+    args.quick = args.quick or args.smoke
+    if args.smoke and args.scale is None:
+        args.scale = "2000"
     if args.ray_articles is None:
-        args.ray_articles = 20 if args.quick else 300
+        args.ray_articles = 4 if args.smoke else 20 if args.quick else 300
     if args.stores is None:
-        args.stores = "10000" if args.quick else "100000,1000000"
+        args.stores = "2000" if args.smoke else "10000" if args.quick else "100000,1000000"
     result = run(args)
     text = json.dumps(result, indent=1, default=float)
     print(format_report(result))

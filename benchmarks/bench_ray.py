@@ -66,8 +66,11 @@ def bench_ray(corpus: Path, embedder: Any, articles: int) -> dict[str, float]:
             return texts / seconds
 
         local = timed("local", None)
-        ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR,
-                 log_to_driver=False, object_store_memory=200 * 2**20)  # fmt: skip
+        # A Ray instance of its own ("local"), even when another runs on this machine (a
+        # cluster of the tests, say), which ray.init() would otherwise join.
+        ray.init(address="local", num_cpus=2, include_dashboard=False,
+                 logging_level=logging.ERROR, log_to_driver=False,
+                 object_store_memory=200 * 2**20)  # fmt: skip
         try:
             one = timed("ray1", RaySettings(workers=1))
             two = timed("ray2", RaySettings(workers=2))
