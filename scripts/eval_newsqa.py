@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--no-reader", action="store_true")
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument(
+        "--decision", action="store_true", help="answer with the learned decision (decision.py)"
+    )
     args = parser.parse_args()
     folder = args.data / args.split
     cache = Path(os.environ.get("QA_BOT_CACHE", Path.home() / ".cache" / "qa_bot"))
@@ -56,6 +60,8 @@ def main() -> None:
     bot = QABot.from_corpus(folder / "articles", index_dir, replace_corpus=True)
     if args.no_reader:
         bot.reader = None
+    if args.decision:
+        bot.answer_settings = replace(bot.answer_settings, decision=True)
     questions = load_questions(folder / "questions.jsonl")
     if args.limit:
         questions = questions[: args.limit]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -96,12 +98,19 @@ def test_features_of_real_candidates_are_finite(seed_bot) -> None:  # type: igno
 
 @pytest.mark.integration
 def test_the_decision_answers_an_answerable_question_and_declines_an_off_topic_one(
-    seed_bot,
-) -> None:  # type: ignore[no-untyped-def]
+    seed_bot: Any,
+) -> None:
     model = shipped_model()
     assert model is not None
-    answer = seed_bot.ask("Why is Moscow wary of Trump?")
+    rules = seed_bot.answer_settings
+    assert not rules.decision  # off by default (AnswerSettings.decision)
+    seed_bot.answer_settings = replace(rules, decision=True)
+    try:
+        answer = seed_bot.ask("Why is Moscow wary of Trump?")
+        off = seed_bot.ask("What is a good recipe for banana bread?")
+    finally:
+        seed_bot.answer_settings = rules
     assert not answer.abstained and answer.citations
     assert answer.confidence >= model.threshold
-    off = seed_bot.ask("What is a good recipe for banana bread?")
     assert off.abstained and not off.citations
+    assert off.confidence < model.threshold

@@ -48,31 +48,19 @@ FOLLOWUPS = DATA / "followups.jsonl"
 LOOKALIKES = DATA / "lookalikes.jsonl"
 SQUAD = DATA / "squad_heldout.json"
 # Measured with the committed configuration (see the issue note), less one question's worth.
-# Since the learned decision (issue 33: fitted on the news train split, calibrated on its dev
-# split; these sets were never used for it): answer evidence 0.792 -> 0.698, abstention 0.917 ->
-# 0.833, false abstention 0.019 -> 0.113 (six "why" questions of these long analysis pieces now
-# abstain); hit@1, hit@5 and MRR unchanged. The issue lets the committed sets move either way;
-# they are gated at their new level less one question.
-FLOORS = {
-    "hit@1": (">=", 0.79),
-    "hit@5": (">=", 0.97),
-    "mrr@10": (">=", 0.86),
-    "answer_evidence_rate": (">=", 0.67),
-    "abstention_accuracy": (">=", 0.75),
-    "false_abstention_rate": ("<=", 0.14),
-    "citation_validity": (">=", 1.0),
-}
+FLOORS = {"hit@1": 0.79, "mrr@10": 0.86, "answer_evidence_rate": 0.77}
 HELDOUT_FLOORS = {
     "hit@1": (">=", 0.62),
     "hit@5": (">=", 0.91),
     "mrr@10": (">=", 0.74),
-    "answer_evidence_rate": (">=", 0.59),
+    "answer_evidence_rate": (">=", 0.68),
     "citation_validity": (">=", 1.0),
-    # With the learned decision (issue 33): answer evidence 0.730 -> 0.622, false abstention
-    # 0.081 -> 0.135 (5 of 37), abstention 0.75 -> 0.50 (4 of 8); gated at that level less one
-    # question.
-    "false_abstention_rate": ("<=", 0.17),
-    "abstention_accuracy": (">=", 0.375),
+    # 3 of 37 (0.081) since the rule for a named speaker's words: "Why does Ignatov think ...?"
+    # was led by a sentence from a passage that does not name him (its evidence was quoted third).
+    "false_abstention_rate": ("<=", 0.09),
+    # 6 of 8 (0.75, the issue's target) since "which oligarchs / brands" must name a person or a
+    # company and a "when" question must be answered by quotes that say when (0.5 before).
+    "abstention_accuracy": (">=", 0.75),
 }
 # lookalikes.jsonl as measured with the reader: abstention 0.5 (23 of 46, the issue's target;
 # 0.457 before a "when" question had to be answered by quotes that say when, 0.435 before a number
@@ -80,10 +68,8 @@ HELDOUT_FLOORS = {
 # for a named speaker's words, 0.239 before the unnamed-source rule, 0.217 before the answer-kind
 # rule), false abstention 0.091 (2 of 22), answer evidence 0.864 (0.818 before quotes were widened
 # to read on their own).
-# With the learned decision (issue 33): abstention 0.5 -> 0.326 (15 of 46), false abstention
-# 0.091 -> 0.045, answer evidence 0.864 (unchanged); abstention gated at 14 of 46.
 LOOKALIKE_FLOORS = {
-    "abstention_accuracy": (">=", 0.30),
+    "abstention_accuracy": (">=", 0.5),
     "false_abstention_rate": ("<=", 0.14),
     "answer_evidence_rate": (">=", 0.81),
     "citation_validity": (">=", 1.0),
@@ -111,8 +97,6 @@ SQUAD_FLOORS = {
 # says when; 0.8 before, 0.4 before each earlier turn was asked first and its answer passed
 # on, so that "he" after "Who wrote ...?" is the writer; 0.2 before "how long" asked for a
 # duration and the answer-kind rule became hard): gated at the issue's target, 0.6.
-# With the learned decision (issue 33): answer evidence 0.742 (unchanged), abstention 1.0 -> 0.8
-# (4 of 5), false abstention 0.0 -> 0.097 (3 of 31); gated at that level less one question.
 FOLLOWUP_FLOORS = {
     "abstention_accuracy": (">=", 0.6),
     "hit@1": (">=", 0.67),
@@ -120,7 +104,7 @@ FOLLOWUP_FLOORS = {
     "mrr@10": (">=", 0.77),
     "answer_evidence_rate": (">=", 0.72),
     "citation_validity": (">=", 1.0),
-    "false_abstention_rate": ("<=", 0.13),
+    "false_abstention_rate": ("<=", 0.04),
 }
 
 
@@ -165,7 +149,8 @@ def _gated(bot: Any, questions: list[Any], gates: Gates, targets: Gates = TARGET
 
 def test_eval_meets_targets(eval_bot: Any) -> None:
     enforced = {name: target for name, target in TARGETS.items() if name not in FLOORS}
-    gates = {**enforced, **FLOORS, "passage_words_median": ("<=", 150.0)}
+    floors = {name: (">=", value) for name, value in FLOORS.items()}
+    gates = {**enforced, **floors, "passage_words_median": ("<=", 150.0)}
     _gated(eval_bot, load_questions(QUESTIONS), gates)
 
 
