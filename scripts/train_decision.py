@@ -25,6 +25,7 @@ import os
 import pickle
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,6 @@ def _load(dump: Path) -> list[dict[str, Any]]:
             if record["read"] is None or record["topic"] is not None:
                 continue
             ranks = {h.passage.passage_id: h for h in record["hits"]}
-            from dataclasses import replace
-
             cands = [
                 replace(c, hit=ranks[c.hit.passage.passage_id])
                 for c in record["read"]
@@ -238,8 +237,6 @@ def calibrate(
                 best = (score, float(threshold), also, f)
     assert best is not None
     _, threshold, also, figures = best
-    from dataclasses import replace
-
     return replace(model, threshold=round(threshold, 3), also=also), figures
 
 
@@ -317,8 +314,6 @@ def main() -> None:
                 )
             ).hexdigest()[:16],
         }
-        from dataclasses import replace
-
         model = replace(model, card=card)
         MODEL_FILE.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         print("wrote", MODEL_FILE)

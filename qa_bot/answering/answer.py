@@ -25,7 +25,7 @@ import numpy as np
 from qa_bot.answering.abbreviations import canonical
 from qa_bot.answering.analysis import analyse
 from qa_bot.answering.answer_type import expected_entities, has_new_entity, unnamed_mention
-from qa_bot.answering.decision import DecisionModel, features, shipped_model
+from qa_bot.answering.decision import DecisionModel, features, shipped_model, where_named
 from qa_bot.answering.question_type import (
     asked_speaker,
     defined_name,
@@ -271,7 +271,7 @@ def _confidence(
         candidates
         and speaker is not None
         and settings.unattributed_penalty > 0
-        and not names(_where_named(candidates[0].hit.passage, documents), speaker)
+        and not names(where_named(candidates[0].hit.passage, documents), speaker)
     ):
         confidence -= settings.unattributed_penalty
     if candidates and unnamed_mention(question, candidates[0].text):
@@ -287,7 +287,7 @@ def _confidence(
     ):
         confidence -= settings.missing_entity_penalty
     quoted = {id(c.hit): c.hit for c in leading}
-    where = [text for hit in quoted.values() for text in _where_named(hit.passage, documents)]
+    where = [text for hit in quoted.values() for text in where_named(hit.passage, documents)]
     return (
         confidence
         - settings.missing_name_penalty * len(missing_names(question, where))
@@ -331,14 +331,6 @@ def _definition_first(
     return defining + rest, max(confidence, settings.abstain_below)
 
 
-def _where_named(passage: Passage, documents: Mapping[str, DocumentInfo]) -> list[str]:
-    """Where a name counts as given by ``passage``: its headline, its text, and its article's
-    outlet and author."""
-    info = documents.get(passage.doc_id)
-    byline = [info.metadata.get(key, "") for key in ("outlet", "author")] if info else []
-    return [passage.title, passage.text, *byline]
-
-
 def _adds_support(question: str, leading: str, text: str, quote: str) -> bool:
     """Whether a further sentence (``text``, quoted as ``quote``: widened where it leans on the
     one before) may follow the leading one: a question about a year or a number ("What did he
@@ -362,8 +354,49 @@ def quoted_text(citations: Sequence[Citation]) -> str:
     return " ".join(f"{' '.join(c.quote.split())} [{c.number}]" for c in citations)
 
 
-def _abstained(question: str, searched: str, hits: list[Hit], confidence: float, seen: bool
-               ) -> Answer:  # fmt: skip
+def _unseen(candidates: list[Candidate], seen: Sequence[str]) -> list[Candidate]:
+    """The candidates none of the ``seen`` texts (earlier answers, for "Tell me more") holds."""
+    if not seen:
+        return candidates
+    said = " ".join(" ".join(text.split()) for text in seen)
+    return [c for c in candidates if " ".join(c.text.split()) not in said]
+
+
+def _quotable(candidates: list[Candidate]) -> list[tuple[Candidate, tuple[int, int]]]:
+    """The candidates that can be quoted on their own (quoting.py), with their quote spans,
+    widened where they need it."""
+    return [
+        (cand, span)
+        for cand in candidates
+        if (span := quote_span(cand.hit.passage, cand.sentence_index)) is not None
+    ]
+
+
+def _repeats(
+    cand: Candidate, chosen: list[tuple[Candidate, tuple[int, int]]], settings: AnswerSettings
+) -> bool:
+    """Whether ``cand`` says again what a chosen sentence says (the same text, or nearly)."""
+    return any(
+        c.text == cand.text or float(c.vector @ cand.vector) >= settings.duplicate_similarity
+        for c, _ in chosen
+    )
+
+
+def _pads(
+    searched: str,
+    chosen: list[tuple[Candidate, tuple[int, int]]],
+    cand: Candidate,
+    span: tuple[int, int],
+) -> bool:
+    """Whether ``cand`` (quoted as ``span``) would only pad the answer (``_adds_support``)."""
+    quote = cand.hit.passage.text[slice(*span)]
+    return bool(chosen) and not _adds_support(searched, chosen[0][0].text, cand.text, quote)
+
+
+def _abstained(
+    question: str, searched: str, hits: list[Hit], confidence: float, seen: Sequence[str]
+) -> Answer:
+    """The answer that says the articles hold nothing (nothing more, after "Tell me more")."""
     return Answer(
         question=question,
         text=NOTHING_MORE if seen else NO_ANSWER,
@@ -375,11 +408,17 @@ def _abstained(question: str, searched: str, hits: list[Hit], confidence: float,
     )
 
 
-def _cited(question: str, searched: str, hits: list[Hit], confidence: float,
-           chosen: list[tuple[Candidate, tuple[int, int]]]) -> Answer:  # fmt: skip
-    """The answer quoting ``chosen`` (candidates with their quote spans): passages by their
-    best sentence, quotes in text order, quotes of one passage that overlap or follow one
-    another merged into one, numbered in order of first use."""
+def _cited(
+    question: str,
+    searched: str,
+    hits: list[Hit],
+    confidence: float,
+    chosen: list[tuple[Candidate, tuple[int, int]]],
+) -> Answer:
+    """The answer quoting ``chosen`` (candidates with their quote spans), read in a natural
+    order: passages by their best sentence, quotes in text order, quotes of one passage that
+    overlap (a widened quote and its neighbour) or follow one another (only spaces between them)
+    merged into one, numbered in order of first use."""
     passage_order: dict[str, int] = {}
     for cand, _ in chosen:
         passage_order.setdefault(cand.hit.passage.passage_id, len(passage_order))
@@ -432,30 +471,17 @@ def _decided(
         (replace(c, score=float(p)) for c, p in zip(candidates, probs, strict=True)),
         key=lambda c: (-c.score, c.hit.rank, c.sentence_index),
     )
-    if seen:
-        said = " ".join(" ".join(text.split()) for text in seen)
-        ranked = [c for c in ranked if " ".join(c.text.split()) not in said]
-    quotable = [
-        (cand, span)
-        for cand in ranked
-        if (span := quote_span(cand.hit.passage, cand.sentence_index)) is not None
-    ]
+    quotable = _quotable(_unseen(ranked, seen))
     if not quotable or answered < model.threshold:
-        return _abstained(question, searched, hits, answered, bool(seen))
+        return _abstained(question, searched, hits, answered, seen)
     lead = quotable[0][0].score
     chosen: list[tuple[Candidate, tuple[int, int]]] = []
     for cand, span in quotable:
         if len(chosen) >= settings.max_sentences or (chosen and cand.score < model.also * lead):
             break
-        if any(
-            c.text == cand.text or float(c.vector @ cand.vector) >= settings.duplicate_similarity
-            for c, _ in chosen
-        ):
-            continue
-        quote = cand.hit.passage.text[slice(*span)]
         # Padding, kept from the rules (not yet measured on dev with the decision): a further
         # quote after "Who is X?" or "What did X say?" names X, after "... in 2017?" gives 2017.
-        if chosen and not _adds_support(searched, chosen[0][0].text, cand.text, quote):
+        if _repeats(cand, chosen, settings) or _pads(searched, chosen, cand, span):
             continue
         chosen.append((cand, span))
     return _cited(question, searched, hits, answered, chosen)
@@ -486,9 +512,10 @@ def compose_answer(
     settings = settings or AnswerSettings()
     searched = query or question
     if RECORDS is not None:
-        RECORDS.append({"question": question, "searched": searched, "hits": list(hits),
-                        "read": None if read is None else list(read), "topic": topic,
-                        "seen": list(seen)})  # fmt: skip
+        RECORDS.append(
+            {"question": question, "searched": searched, "hits": list(hits),
+             "read": None if read is None else list(read), "topic": topic, "seen": list(seen)}
+        )  # fmt: skip
     too_unlikely = False
     rs = reader_settings or ReaderSettings()
     if read is not None:
@@ -504,8 +531,9 @@ def compose_answer(
         candidates = score_sentences(searched, query_vector, hits, retriever, settings)
     model = shipped_model() if settings.decision and read is not None and topic is None else None
     if model is not None:
-        return _decided(question, searched, query_vector, hits, candidates, retriever, settings,
-                        model, seen)  # fmt: skip
+        return _decided(
+            question, searched, query_vector, hits, candidates, retriever, settings, model, seen
+        )
     candidates = _by_the_author(searched, candidates, retriever.store.documents)
     if topic is None:
         confidence = _confidence(searched, candidates, retriever, settings)
@@ -516,15 +544,8 @@ def compose_answer(
     if read is not None:
         # More sentences only when they add support: each must be nearly as likely an answer.
         candidates = [c for c in candidates if (c.prob or 0.0) >= rs.also_below * best_prob]
-    if seen:
-        said = " ".join(" ".join(text.split()) for text in seen)
-        candidates = [c for c in candidates if " ".join(c.text.split()) not in said]
     # Only sentences that can be quoted on their own (quoting.py), widened where they need it.
-    quotable = [
-        (cand, span)
-        for cand in candidates
-        if (span := quote_span(cand.hit.passage, cand.sentence_index)) is not None
-    ]
+    quotable = _quotable(_unseen(candidates, seen))
     # The reader's probability that the leading sentence answers (None without the reader).
     lead = (quotable[0][0].prob or 0.0) if quotable and read is not None else None
     floor = settings.abstain_below
@@ -534,15 +555,7 @@ def compose_answer(
         floor = min(floor, max(c.evidence for c in candidates))
     weak = confidence < floor and topic is None
     if not quotable or weak or too_unlikely:
-        return Answer(
-            question=question,
-            text=NOTHING_MORE if seen else NO_ANSWER,
-            citations=(),
-            hits=tuple(hits),
-            abstained=True,
-            confidence=round(confidence, 4),
-            query=searched,
-        )
+        return _abstained(question, searched, hits, confidence, seen)
     best = quotable[0][0].score
     # One sentence only when the reader is sure of it; otherwise the next best comes with it.
     at_least = 2 if lead is not None and lead < rs.concise_above else 1
@@ -552,44 +565,7 @@ def compose_answer(
             cand.score < best - settings.keep_within and len(chosen) >= at_least
         ):
             break
-        if any(
-            c.text == cand.text or float(c.vector @ cand.vector) >= settings.duplicate_similarity
-            for c, _ in chosen
-        ):
-            continue
-        quote = cand.hit.passage.text[slice(*span)]
-        if chosen and not _adds_support(searched, chosen[0][0].text, cand.text, quote):
+        if _repeats(cand, chosen, settings) or _pads(searched, chosen, cand, span):
             continue
         chosen.append((cand, span))
-    # Read in a natural order: passages by their best sentence, quotes in text order, quotes of
-    # one passage that overlap (a widened quote and its neighbour) or follow one another (only
-    # spaces between them) merged into one.
-    passage_order: dict[str, int] = {}
-    for cand, _ in chosen:
-        passage_order.setdefault(cand.hit.passage.passage_id, len(passage_order))
-    chosen.sort(key=lambda c: (passage_order[c[0].hit.passage.passage_id], c[1]))
-    merged: list[tuple[Passage, int, int]] = []
-    for cand, (start, end) in chosen:
-        passage = cand.hit.passage
-        if (
-            merged
-            and merged[-1][0].passage_id == passage.passage_id
-            and not passage.text[merged[-1][2] : start].strip()
-        ):
-            merged[-1] = (passage, merged[-1][1], max(end, merged[-1][2]))
-        else:
-            merged.append((passage, start, end))
-    numbers: dict[str, int] = {}
-    citations: list[Citation] = []
-    for passage, start, end in merged:
-        number = numbers.setdefault(passage.passage_id, len(numbers) + 1)
-        citations.append(cite(passage, start, end, number))
-    return Answer(
-        question=question,
-        text=quoted_text(citations),
-        citations=tuple(citations),
-        hits=tuple(hits),
-        abstained=False,
-        confidence=round(confidence, 4),
-        query=searched,
-    )
+    return _cited(question, searched, hits, confidence, chosen)

@@ -76,7 +76,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
 FEATURES: tuple[str, ...] = tuple(name for group in GROUPS.values() for name in group)
 
 
-def _where_named(passage: Passage, documents: Mapping[str, DocumentInfo]) -> list[str]:
+def where_named(passage: Passage, documents: Mapping[str, DocumentInfo]) -> list[str]:
+    """Where a name counts as given by ``passage``: its headline, its text, and its article's
+    outlet and author."""
     info = documents.get(passage.doc_id)
     byline = [info.metadata.get(key, "") for key in ("outlet", "author")] if info else []
     return [passage.title, passage.text, *byline]
@@ -113,7 +115,7 @@ def features(
             if 0 <= j < len(neighbours[pid])
         ]
         words = set(bm25_tokens([canonical(c.text)])[0])
-        where = _where_named(passage, documents)
+        where = where_named(passage, documents)
         in_sentence = sum(names([c.text], n) for n in analysis.names)
         in_passage = sum(names(where, n) for n in analysis.names)
         p = min(max(probs[i], 1e-4), 1 - 1e-4)
