@@ -101,10 +101,12 @@ def _load(dump: Path) -> list[dict[str, Any]]:
     data = pickle.loads(dump.read_bytes())
     split = data["split"]
     cache = Path(os.environ.get("QA_BOT_CACHE", Path.home() / ".cache" / "qa_bot"))
-    bot = QABot.from_corpus(
-        ROOT / "tests" / "data" / "newsqa" / split / "articles",
-        cache / "newsqa" / f"newsqa-{split}", replace_corpus=True,
-    )  # fmt: skip
+    if "corpus" in data:
+        corpus, index_dir = Path(data["corpus"]), Path(data["index"])
+    else:  # a dump from before the paths were kept: a news split
+        corpus = ROOT / "tests" / "data" / "newsqa" / split / "articles"
+        index_dir = cache / "newsqa" / f"newsqa-{split}"
+    bot = QABot.from_corpus(corpus, index_dir, replace_corpus=True)
     retriever = bot._state.retriever
     out = []
     for qid, item in data["items"].items():
@@ -254,6 +256,11 @@ def main() -> None:
         help="feature groups left out (comma-separated): rules dev did not pay for",
     )
     parser.add_argument("--mpnet", type=Path, help="experiment: add mpnet-base cosines (path)")
+    parser.add_argument(
+        "--also-train", type=Path, action="append", default=[],
+        help="a further dump fitted on with train (a SQuAD dump of the reader's training "
+        "articles: dump_decision_data.py squad ... --squad FILE)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.mpnet:
         global _MPNET
@@ -262,6 +269,8 @@ def main() -> None:
         _MPNET = SentenceTransformer(str(args.mpnet), device="cpu")
         EXTRA.extend(["mpnet_cos", "mpnet_gap"])
     train, dev = load(args.train), load(args.dev)
+    for extra in args.also_train:
+        train += load(extra)
     y = np.concatenate(
         [c["labels"] for it in train if it["answerable"] for c in it["calls"] if len(c["rows"])]
     )
@@ -289,8 +298,11 @@ def main() -> None:
         raise SystemExit("--write ships FEATURES only: the experimental columns have no runtime")
     if args.write:
         digest = hashlib.sha256(
-            b"".join(p.read_bytes() for p in (args.train, args.dev))
+            b"".join(p.read_bytes() for p in (args.train, args.dev, *args.also_train))
         ).hexdigest()[:16]
+        squad = " + SQuAD 2.0 (reader-data, the reader's six training articles)"
+        sources = "tests/data/newsqa/train" + (squad if args.also_train else "")
+        squad_count = sum(it["group"] == "squad" for it in train)
         card = {
             "what": "two logistic-regression heads: select = P(a candidate sentence holds the "
             "evidence); answer = P(the articles answer the question), from the selection's best "
@@ -301,8 +313,8 @@ def main() -> None:
             "standardised features; select on the candidates of answerable train questions "
             "(label: holds an evidence string), answer on every train question (label: answerable)",
             "dropped_groups": sorted(dropped),
-            "train": f"tests/data/newsqa/train: {len(train)} questions, {len(y)} sentences, "
-            f"{int(y.sum())} labelled evidence",
+            "train": f"{sources}: {len(train)} questions ({squad_count} SQuAD), "
+            f"{len(y)} sentences, {int(y.sum())} labelled evidence",
             "calibrated_on": "tests/data/newsqa/dev (threshold, also), false abstention <= "
             f"{args.max_false}",
             "dev_figures_simulated": {k: round(v, 3) for k, v in figures.items()},

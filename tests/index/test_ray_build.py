@@ -7,6 +7,11 @@ generated ones (about 900 texts to embed: 120 passages, 240 sentences, 240 windo
 headlines, and the seed corpus's 300; some 15 batches of 64, 200 articles before): enough for
 an embedding actor to be caught and killed mid-batch with batches still to come, not a measure
 of speed (that is the benchmark's).
+
+Every build here, local and on Ray, runs the bundled model on ONNX Runtime (``--model onnx``):
+the same model and the same Ray stages, but actors that start without importing torch, so a Ray
+build takes about 20 s here instead of 35 (idle, two cores). The torch actors of the default
+build run in the benchmark's Ray section (``bench --smoke``, tests/test_bench.py).
 """
 
 from __future__ import annotations
@@ -91,9 +96,19 @@ def cluster() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def local_index(corpus: Path, real_embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+def embedder():  # type: ignore[no-untyped-def]
+    """The bundled model on ONNX Runtime (exported once into the session's cache)."""
+    from qa_bot.index.embedding import load_embedder
+
+    model = load_embedder("onnx")
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="module")
+def local_index(corpus: Path, embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
     index_dir = tmp_path_factory.mktemp("local") / "index"
-    build_index(corpus, index_dir, real_embedder)
+    build_index(corpus, index_dir, embedder)
     return index_dir
 
 
@@ -155,10 +170,10 @@ def _wait_for_busy_actor(raylets: set[int], still_running: object) -> int:
 
 
 def test_ray_build_is_the_local_build(
-    cluster: object, corpus: Path, local_index: Path, real_embedder, tmp_path: Path
+    cluster: object, corpus: Path, local_index: Path, embedder, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     ray = RaySettings(address=cluster.address)  # type: ignore[attr-defined]
-    report = build_index(corpus, tmp_path / "index", real_embedder, ray=ray)
+    report = build_index(corpus, tmp_path / "index", embedder, ray=ray)
     local = load_index(local_index)
     assert report.status == "built"
     assert report.documents == len(local.documents) >= GENERATED
@@ -167,7 +182,7 @@ def test_ray_build_is_the_local_build(
 
     # Unchanged: reused as a local build is. One article edited: both builds re-embed the same
     # few texts and reuse every other vector of their live index.
-    again = build_index(corpus, tmp_path / "index", real_embedder, ray=ray)
+    again = build_index(corpus, tmp_path / "index", embedder, ray=ray)
     assert again.status == "reused"
     local_copy = tmp_path / "local"
     shutil.copytree(local_index, local_copy)
@@ -175,8 +190,8 @@ def test_ray_build_is_the_local_build(
     original = article.read_text("utf-8")
     try:
         article.write_text(original.replace("said report 1", "said report one"), "utf-8")
-        from_ray = build_index(corpus, tmp_path / "index", real_embedder, ray=ray)
-        from_local = build_index(corpus, local_copy, real_embedder)
+        from_ray = build_index(corpus, tmp_path / "index", embedder, ray=ray)
+        from_local = build_index(corpus, local_copy, embedder)
     finally:
         article.write_text(original, "utf-8")
     assert from_ray.status == from_local.status == "updated"
@@ -187,14 +202,14 @@ def test_ray_build_is_the_local_build(
 
 
 def test_a_worker_killed_mid_build_is_retried(
-    cluster: object, corpus: Path, local_index: Path, real_embedder, tmp_path: Path
+    cluster: object, corpus: Path, local_index: Path, embedder, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     ray = RaySettings(address=cluster.address)  # type: ignore[attr-defined]
     outcome: list[BuildReport | BaseException] = []
 
     def run() -> None:
         try:
-            outcome.append(build_index(corpus, tmp_path / "index", real_embedder, ray=ray))
+            outcome.append(build_index(corpus, tmp_path / "index", embedder, ray=ray))
         except BaseException as exc:  # reported by the test below
             outcome.append(exc)
 
@@ -220,14 +235,14 @@ def _state(pid: int) -> str:
 
 
 def test_a_killed_driver_leaves_the_live_index_and_the_next_build_finishes(
-    cluster: object, corpus: Path, local_index: Path, real_embedder, tmp_path: Path
+    cluster: object, corpus: Path, local_index: Path, embedder, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     index_dir = tmp_path / "index"
     shutil.copytree(local_index, index_dir)
     live = (index_dir / "CURRENT").read_text()
     address = cluster.address  # type: ignore[attr-defined]
     cmd = [sys.executable, "-m", "qa_bot.cli", "index", str(corpus), "--ray", address]
-    cmd += ["--index-dir", str(index_dir), "--force", "--quiet"]
+    cmd += ["--model", "onnx", "--index-dir", str(index_dir), "--force", "--quiet"]
     driver = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _wait_for_busy_actor(_raylets(cluster), lambda: driver.poll() is None)
@@ -243,14 +258,14 @@ def test_a_killed_driver_leaves_the_live_index_and_the_next_build_finishes(
     _assert_same_index(local_index, index_dir)  # the live index loads, verified, as it was
 
     ray = RaySettings(address=address)
-    finished = build_index(corpus, index_dir, real_embedder, force=True, ray=ray)
+    finished = build_index(corpus, index_dir, embedder, force=True, ray=ray)
     assert finished.status == "built"
     assert (index_dir / "CURRENT").read_text() != live
     assert not list(index_dir.glob(".tmp-*"))  # the killed build's leftovers are gone
     _assert_same_index(local_index, index_dir)
 
 
-def test_an_error_on_the_cluster_is_a_cluster_error(cluster: object, real_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_an_error_on_the_cluster_is_a_cluster_error(cluster: object, embedder) -> None:  # type: ignore[no-untyped-def]
     """What Ray does not retry (an error in a stage, not a lost worker) ends the build with
     one ClusterError naming the cause, not Ray's wrapped traceback."""
     import ray.data
@@ -264,7 +279,7 @@ def test_an_error_on_the_cluster_is_a_cluster_error(cluster: object, real_embedd
         return row
 
     settings = RaySettings(address=cluster.address)  # type: ignore[attr-defined]
-    with ray_stages(settings, real_embedder) as stages, pytest.raises(ClusterError) as caught:
+    with ray_stages(settings, embedder) as stages, pytest.raises(ClusterError) as caught:
         list(stages._batches(ray.data.range(8).map(fails)))
     assert str(caught.value).startswith("the Ray build failed: ")
     assert "no model folder on this node" in str(caught.value)

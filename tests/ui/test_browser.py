@@ -92,6 +92,14 @@ class ChatServer:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
 
+    def log_once_it_says(self, text: str, timeout: float = 20.0) -> str:
+        """The log, once it holds ``text`` (the page can answer a moment before the command
+        prints its ready line), or as it is after ``timeout`` seconds."""
+        deadline = time.perf_counter() + timeout
+        while text not in self.log() and time.perf_counter() < deadline:
+            time.sleep(0.2)
+        return self.log()
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -213,7 +221,7 @@ def test_source_cards_article_view_and_why_table(browser: Any, seed_server: Chat
     """The sources of an answer at desktop width: outlet · author · date on each card, the whole
     article with the quoted sentences marked, the score table without sideways scrolling."""
     seed_server.wait_until_serving()
-    log = seed_server.log()
+    log = seed_server.log_once_it_says("Chat ready at ")
     assert "Chat ready at " + seed_server.url in log and "share=True" not in log, log
     page = _open(browser, seed_server)  # 1280 px wide
     _ask(page, "Why is Moscow wary of Trump?", "sources")

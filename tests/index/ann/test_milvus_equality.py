@@ -2,7 +2,10 @@
 FAISS-built index: the same top-5 passages for at least 98 % of tests/data/questions.jsonl
 (issue 17), and the same answers through the CLI.
 
-Measured when written: 65 of 65 questions with the same top-5 passages in the same order.
+Measured when written: 65 of 65 questions with the same top-5 passages in the same order. The
+top-5 comparison is the retrieval's own (dense search fused with BM25), without the reader's
+reordering: that is where the two stores could differ, and it takes a second where the reader
+took a minute; the CLI test compares whole answers, reader included.
 """
 
 from __future__ import annotations
@@ -41,15 +44,19 @@ def milvus_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Ite
     yield index_dir
 
 
-def test_milvus_and_faiss_give_the_same_top5(seed_bot, milvus_index: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_milvus_and_faiss_give_the_same_top5(
+    seed_index: Path, milvus_index: Path, real_embedder
+) -> None:  # type: ignore[no-untyped-def]
     from qa_bot.bot import QABot
 
+    faiss_bot = QABot.load(seed_index, embedder=real_embedder)
     milvus_bot = QABot.load(milvus_index, embedder=real_embedder)
+    faiss_bot.reader = milvus_bot.reader = None
     assert isinstance(milvus_bot._state.store.vectors, MilvusStore)
     questions = load_questions(QUESTIONS)
     differ = []
     for q in questions:
-        faiss_top = [h.passage.passage_id for h in seed_bot.retrieve(q.question, k=5)]
+        faiss_top = [h.passage.passage_id for h in faiss_bot.retrieve(q.question, k=5)]
         milvus_top = [h.passage.passage_id for h in milvus_bot.retrieve(q.question, k=5)]
         if faiss_top != milvus_top:
             differ.append((q.id, faiss_top, milvus_top))
