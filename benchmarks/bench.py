@@ -457,12 +457,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         metrics["in_process_peak_rss_mb"] = _peak_rss_mb()
         texts = [p.text for p in bot.passages]
         texts += [t for p in bot.passages for t in p.sentence_texts()]
+        # --smoke: a batch of 64 shows the section works; ONNX against torch on every seed text
+        # is tests/index/test_onnx_embedding.py's.
+        texts = texts[:64] if smoke else texts
         metrics.update(
             bench_onnx(embedder, bare, index_dir, questions[:asked], texts, 1 if quick else 3)
         )
         metrics.update(bench_cold(index_dir, questions[0], runs, warm=not quick))
     if has_ray() and args.ray_articles > 0:  # the optional distributed build (issue 17)
-        metrics.update(bench_ray(Path(args.corpus), embedder, args.ray_articles))
+        metrics.update(
+            bench_ray(Path(args.corpus), embedder, args.ray_articles, one_worker=not smoke)
+        )
     archive_changes: list[dict[str, Any]] = []
     if args.archive > 0:  # the seed articles among generated ones (issue 14)
         archive = bench_archive(Path(args.corpus), embedder, args.archive)
@@ -490,8 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="every number once on the smallest inputs (the test suite's check that the "
-        "benchmark runs; its figures are not measurements); implies --quick",
+        help="every number once on the smallest inputs, Ray with 2 workers only (the test "
+        "suite's check that the benchmark runs; its figures are not measurements); implies "
+        "--quick",
     )
     parser.add_argument("--json", dest="json_out", help="write the results as JSON here")
     parser.add_argument("--scale", help="comma-separated synthetic corpus sizes")

@@ -261,6 +261,17 @@ def main() -> None:
         help="a further dump fitted on with train (a SQuAD dump of the reader's training "
         "articles: dump_decision_data.py squad ... --squad FILE)",
     )  # fmt: skip
+    parser.add_argument(
+        "--report", type=Path, action="append", default=[],
+        help="a further dump to report simulated figures on with the calibrated model, e.g. "
+        "SQuAD articles the decision was not fitted on (split one with --articles)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--articles", default="",
+        help="with --also-train and --report on the same SQuAD dump: its articles fitted on "
+        "(comma-separated, with --squad); the --report dumps keep the others",
+    )  # fmt: skip
+    parser.add_argument("--squad", type=Path, help="the SQuAD file the dumps were made from")
     args = parser.parse_args()
     if args.mpnet:
         global _MPNET
@@ -269,8 +280,16 @@ def main() -> None:
         _MPNET = SentenceTransformer(str(args.mpnet), device="cpu")
         EXTRA.extend(["mpnet_cos", "mpnet_gap"])
     train, dev = load(args.train), load(args.dev)
+    fitted = {a for a in args.articles.split(",") if a}
+    article: dict[str, str] = {}
+    if fitted:
+        from qa_bot.evaluation.squad import load_squad_set
+
+        if args.squad is None:
+            raise SystemExit("--articles needs --squad FILE")
+        article = {q.id: q.group for q in load_squad_set(args.squad).questions}
     for extra in args.also_train:
-        train += load(extra)
+        train += [it for it in load(extra) if not fitted or article.get(it["id"]) in fitted]
     y = np.concatenate(
         [c["labels"] for it in train if it["answerable"] for c in it["calls"] if len(c["rows"])]
     )
@@ -283,6 +302,11 @@ def main() -> None:
     model, figures = calibrate(fit(train, used, args.c), dev, args.max_false)
     print("dev (all features):", json.dumps({k: round(v, 3) for k, v in figures.items()}))
     print(f"threshold {model.threshold} also {model.also}")
+    for other in args.report:
+        items = [it for it in load(other) if not fitted or article.get(it["id"]) not in fitted]
+        f = simulate(model, items, model.threshold, model.also)
+        print(f"{other.name} ({len(items)} questions):",
+              json.dumps({k: round(v, 3) for k, v in f.items()}))  # fmt: skip
     if args.ablation:
         base = objective(figures, args.max_false)
         print("| feature group (rule) | dev objective without it | change |")

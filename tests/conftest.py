@@ -19,6 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first (a stable sort: the rest keep their order). pytest-xdist hands out work
+    in this order, so the long tests start at once on every worker and the short ones fill the
+    gaps at the end, instead of one long test ending the run alone (longest first)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One qa_bot cache folder for the session (``QA_BOT_CACHE``: the ONNX export of the
