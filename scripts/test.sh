@@ -28,6 +28,8 @@ end_phase() {  # end_phase NEXT: close the running phase, start NEXT
 }
 summary() {
   local status=$?
+  # A lint failure ends the script while mypy may still run beside it: stop it too.
+  [ -z "${mypy_pid:-}" ] || kill "$mypy_pid" 2>/dev/null || true
   end_phase ""
   local result="ok"
   [ "$status" = 0 ] || result="FAILED (exit $status)"
@@ -77,6 +79,7 @@ mypy_pid=$!
 # The import contracts of pyproject.toml (stages one way down, no cycles; docs/architecture.md).
 .venv/bin/lint-imports
 wait "$mypy_pid"
+mypy_pid=""
 
 end_phase "tests"
 .venv/bin/python -m pytest "${pytest_args[@]}" --durations=25 "$@"
