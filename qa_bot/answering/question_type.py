@@ -361,6 +361,11 @@ _TOPIC_STOPWORDS = frozenset(["the", "a", "an", "of", "in", "on", "and", "or", "
                               "about", "from", "by", "at", "as", "its", "their", "his", "her",
                               "this", "that"])
 # fmt: on
+# Words that make a request's subject a clause or a reference back, not a topic.
+_CLAUSE_STARTS = frozenset(
+    ["what", "how", "why", "who", "whom", "whose", "where", "when", "which", "whether", "if"]
+)  # fmt: skip
+_REFERS_BACK = PRONOUNS | {"his", "its", "their", "theirs", "hers"}
 
 
 # "What happened in the Oval Office?", "What happened at Valdai?": a place or an event named
@@ -381,10 +386,16 @@ def topic_request(question: str) -> str | None:
     match = _TOPIC_REQUEST.match(question) or _HAPPENED.match(question)
     if match is None:
         return None
-    # A follow-up's subject terms in brackets (followup.py) are context, not the topic; a
-    # pronoun ("Tell me more about it") leaves the question to the follow-up rewriting.
+    # A follow-up's subject terms in brackets (followup.py) are context, not the topic. A topic
+    # is a thing named: a clause ("Tell me more about what that means for staff", "... how she
+    # is handling it") or a phrase that points back ("Tell me more about his finances", "...
+    # about that programme") asks a question of the conversation's subject, and is left to the
+    # follow-up rewriting and the answer (news dev split: BENCHMARKS.md, "Topic requests").
     topic = match.group("topic").strip()
-    return None if topic.lower() in PRONOUNS or not topic else topic
+    words = re.findall(r"[^\W\d_]+", topic.lower())
+    if not words or words[0] in _CLAUSE_STARTS or not _REFERS_BACK.isdisjoint(words):
+        return None
+    return topic
 
 
 def mentions(text: str, topic: str) -> bool:

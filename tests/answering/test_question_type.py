@@ -156,6 +156,12 @@ def test_names_matches_a_name_as_the_question_check_does() -> None:
         ("What is said about NATO?", "NATO"),
         ("What do the articles say about Trump? (Kremlin, Moscow)", "Trump"),  # a follow-up
         ("Tell me more about it", None),
+        # A clause or a phrase that points back asks a question of the conversation's subject:
+        ("Tell me more about what that means for staff.", None),
+        ("Tell me more about how she's handling the crisis.", None),
+        ("Tell me more about his finances.", None),
+        ("Tell me more about that programme.", None),
+        ("Tell me more about the flood defences.", "the flood defences"),
         ("What happened in the Oval Office?", "Oval Office"),
         ("what happened at the Valdai Club", "Valdai Club"),
         ("What happened to Ignatov?", None),  # an event in his life, not what is said of him
