@@ -385,7 +385,9 @@ class QABot:
         return answer
 
     def _answer(self, question: str, query: str, k: int, seen: Sequence[str] = ()) -> Answer:
-        topic = topic_request(query)
+        # A topic request is what the user typed ("Tell me more about his finances" is a
+        # question about the earlier subject, though its rewriting names him).
+        topic = topic_request(query) if topic_request(question) is not None else None
         if topic is not None:
             # "What do the articles say about China?": the sentences that mention China.
             return self._extract(question, topic, k, topic=topic, seen=seen)

@@ -256,3 +256,32 @@ def test_more_about_one_named_subject_asks_about_it() -> None:
     assert contextualize("Anything else?", ["What is NATO?"]) == "Tell me more about NATO"
     # Two subjects: searched together, as any follow-up.
     assert contextualize("Tell me more", MOSCOW) == "Tell me more (Moscow, Trump, wary)"
+
+
+def test_an_organisation_or_a_thing_named_after_the_is_not_a_person() -> None:
+    """What is a person is the recogniser's call, with no list of any folder's places: a name
+    that is part of a longer organisation's ("Agrarian People" of "the Agrarian People's
+    Party"), a place, or a name after "the" is not "she"; a person's name still is."""
+    party = Turn("Who leads the Agrarian People's Party?")
+    query = contextualize("What did she accuse the prime minister of?", [party])
+    assert query.startswith("What did she accuse the prime minister of?")
+    assert "Agrarian People" in query  # the subject is still carried, in brackets
+    museum = Turn(
+        "Who is the museum's director?",
+        answer="The director of Rotterdam's Vanderlinde Museum of World Cultures signed it. [1]",
+    )
+    asked = contextualize("How did he answer the councillor's worry?", [museum])
+    assert asked.startswith("How did he answer the councillor's worry?")
+    flood = Turn("What did Ilse Brandt say about the Lower Rhine dykes?")
+    assert contextualize("Why is she worried?", [flood]).startswith("Why is Ilse Brandt worried?")
+
+
+def test_a_subject_named_before_a_comma_is_what_the_pronoun_after_it_means() -> None:
+    earlier = [Turn("What worries Lena Marsh about the harbour plan?")]
+    switched = contextualize("And the port director, what's her view?", earlier)
+    assert switched.startswith("And the port director, what's her view?")
+    # A pronoun before the comma still points back: his deputy is Tomas Brel's.
+    deputy = contextualize(
+        "And his deputy, how did he explain it?", [Turn("Why did Tomas Brel resign?")]
+    )
+    assert deputy.startswith("And Tomas Brel's deputy, how did he explain it?")
