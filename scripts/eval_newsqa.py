@@ -1,12 +1,12 @@
 """Score qa_bot on a split of the news question sets (tests/data/newsqa/SPLIT).
 
 Usage: ``python scripts/eval_newsqa.py dev [--out report.json] [--no-reader]
-[--candidates 32,16,8]``. The split's
-articles are indexed once (in ~/.cache/qa_bot/newsqa/SPLIT, rebuilt when they change) and
-every question is asked as ``qa-bot eval`` asks it (follow-ups through ``QABot.chat`` with
-their earlier turns played first). Prints the figures of issue 33: answer evidence and false
-abstention (answerable), look-alike and off-topic abstention, follow-up answer evidence and
-abstention on unanswerable follow-ups. Tune on dev only; score test once.
+[--candidates 32,16,8]``. The split's articles are indexed once (in
+~/.cache/qa_bot/newsqa/SPLIT, rebuilt when they change) and every question is asked as
+``qa-bot eval`` asks it (follow-ups through ``QABot.chat`` with their earlier turns played
+first). Prints the figures of issue 33: answer evidence and false abstention (answerable),
+look-alike and off-topic abstention, follow-up answer evidence and abstention on unanswerable
+follow-ups. Tune on dev only; score test once.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ Names are runs of capitalised words that are not question or function words. Whe
 a person is spaCy's call where its recogniser names it (a PERSON; a place; part of a longer
 organisation's name, as "Agrarian People" of "the Agrarian People's Party"), and a heuristic's
 where it says nothing (a name after "the", or whose last word is such as "council" or "party",
-names a thing or an institution). There
-is no list of the articles' places or people: "Moscow" is not a person because the recogniser
-says it is a place, in a folder about any part of the world.
+names a thing or an institution). There is no list of the articles' places or people: "Moscow"
+is not a person because the recogniser says it is a place, in a folder about any part of the
+world.
 """
 
 from __future__ import annotations
@@ -130,7 +130,9 @@ def _entities(text: str) -> list[_Entity]:
     """Runs of capitalised words, e.g. "Donald Trump", "White House", "U.S."."""
     out: list[_Entity] = []
     tokens = list(_WORD.finditer(text))
+    # The recogniser's entities, each as its words and label, once for the whole text.
     found = entities(text) if any(_is_capitalised(t.group()) for t in tokens) else ()
+    held = [(set(_words(ent)), label) for ent, label in found]
     i = 0
     while i < len(tokens):
         if not _is_capitalised(tokens[i].group()):
@@ -149,7 +151,7 @@ def _entities(text: str) -> list[_Entity]:
         titled = words[0].lower() in _TITLES or (i > 0 and tokens[i - 1].group().lower() in _TITLES)
         words = [w for w in words if w.lower() not in _TITLES] or words
         name = " ".join(words)
-        said = _recognised_person(name, found)
+        said = _recognised_person(name, held)
         # "the Kremlin", "the Agrarian People's Party": a person's name takes no article.
         named_thing = i > 0 and tokens[i - 1].group().lower() == "the"
         if said is None and named_thing:
@@ -160,16 +162,15 @@ def _entities(text: str) -> list[_Entity]:
     return out
 
 
-def _recognised_person(name: str, found: tuple[tuple[str, str], ...]) -> bool | None:
-    """spaCy's call on ``name``, a capitalised run of a text whose entities are ``found``: a
-    person when a PERSON entity holds one of its words; not one when an entity of another kind
-    holds all its words and more ("Agrarian People" of "the Agrarian People's Party") or is a
-    place, a nationality or anything but an organisation; None when the recogniser says
-    nothing of it (or is not installed). An organisation of the run's own words is left to the
-    heuristic: the small model calls some people's names organisations ("Who is Oleg
-    Ignatov?")."""
+def _recognised_person(name: str, held: list[tuple[set[str], str]]) -> bool | None:
+    """spaCy's call on ``name``, a capitalised run of a text whose entities (their words and
+    label) are ``held``: a person when a PERSON entity holds one of its words; not one when an
+    entity of another kind holds all its words and more ("Agrarian People" of "the Agrarian
+    People's Party") or is a place, a nationality or anything but an organisation; None when
+    the recogniser says nothing of it (or is not installed). An organisation of the run's own
+    words is left to the heuristic: the small model calls some people's names organisations
+    ("Who is Oleg Ignatov?")."""
     words = set(name.lower().split())
-    held = [(set(_words(text)), label) for text, label in found]
     if any(label == "PERSON" and words & ent for ent, label in held):
         return True
     if any(label != "PERSON" and words <= ent and (label != "ORG" or ent - words - _STOPWORDS)
@@ -436,7 +437,6 @@ def contextualize(question: str, history: Sequence[str | Turn]) -> str:
         question: The new question.
         history: The earlier turns, oldest first: ``Turn`` objects, or plain questions (taken
             as answered).
-
 
     Returns:
         The query to search for.
