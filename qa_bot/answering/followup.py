@@ -1,18 +1,20 @@
 """Follow-up questions without an LLM: carry the subject of earlier turns into the search query.
 
 A follow-up such as "What did he do in 2017?" means nothing to a retriever on its own. When a
-question leans on earlier turns (a pronoun with no antecedent of its own, "what about …",
-"and …", or a short question with no named entity), a clear person pronoun is replaced by the
-most recent person named earlier, and the earlier subject's key terms are appended in brackets:
+question leans on earlier turns (a pronoun with no antecedent of its own, "what about …", "and
+…", or a short question with no named entity), a clear person pronoun is replaced by the most
+recent person named earlier, and the earlier subject's key terms are appended in brackets:
 ``"What did Trump do in 2017? (Moscow)"``. An elliptic follow-up, one with at most one word of
 its own ("Why?", "Why would he bother?", "Was he sincere?"), asks about the earlier question's
 matter: that question's other words come too, ``"Why would Trump bother? (Kremlin, officials,
 expect, push, peace, deals)"``, where its names alone would lose "peace deals". A question that
-stands on its own is returned unchanged. After a "who / which" turn, the person is the one
-its answer named, when the turn carries its answer and no person is that question's own
-subject ("Who wrote the piece?" then "What else has he written?": the writer), and after a
-question about an article ("Who wrote the piece about ...?") "When was it published?" asks for
-that article's date.
+stands on its own is returned unchanged. A follow-up that names a person of its own, or a
+subject of its own before a comma ("And how did Tulloch react?", "And the finance chief, what's
+her view?"), is not given the earlier turn's person: it asks about another one. After a "who /
+which" turn, the person is the one its answer named, when the turn carries its answer and no
+person is that question's own subject ("Who wrote the piece?" then "What else has he written?":
+the writer), and after a question about an article ("Who wrote the piece about ...?") "When was
+it published?" asks for that article's date.
 
 Only turns that were answered lend their subject: after "Who is Olaf Scholz?" found nothing,
 "what does Putin want from Trump" is searched as it is. An unanswered turn lends its subject
@@ -46,6 +48,8 @@ _PERSON_PRONOUNS = {"he": "", "him": "", "his": "'s", "she": "", "hers": "'s"}
 # "her" may be "him" or "his": it pulls the subject in but is never replaced.
 _GROUP_PRONOUNS = {"her", "they", "them", "their", "theirs"}
 _OBJECT_PRONOUNS = {"him", "her", "them"}
+# The pronouns that point at a person ("her" as well: it is never replaced, but it points).
+_POINTING = set(_PERSON_PRONOUNS) | {"her"}
 _THING_PRONOUNS = {"it", "its", "this", "that", "these", "those", "there"}
 _FOLLOWUP_OPENERS = (
     "what about", "how about", "and", "also", "but", "so", "then", "what else", "why not",
@@ -406,9 +410,24 @@ def _resolve(question: str, earlier: Sequence[Turn], focus: str | None = None) -
     # "What did he do in 2017?" asks about 2017: a number makes a follow-up its own.
     elliptic = len(own_words) <= _MAX_ELLIPTIC_WORDS and not any(w.isdigit() for w in own_words)
     terms = [t for t in _subject_terms(subject_turn, elliptic) if t.lower() not in present]
+    if _names_its_own_subject(question):
+        # "And how did Tulloch react?", "And the finance chief, what did she say?": another
+        # person asked about; the earlier one's name would pull the search back to them.
+        earlier_persons = {e.text.lower() for e in _entities(subject_turn) if e.person}
+        terms = [t for t in terms if t.lower() not in earlier_persons]
     if not terms:
         return resolved
     return f"{resolved.rstrip()} ({', '.join(terms)})"
+
+
+def _names_its_own_subject(question: str) -> bool:
+    """Whether the follow-up names whom it asks about: a person of its own ("And how did
+    Tulloch react?"), or a subject of its own before a comma ("And the finance chief, what's
+    her view?"; not "And his deputy, ...", someone's by an earlier turn)."""
+    if any(e.person for e in _entities(question)):
+        return True
+    end = _own_subject_end(question)
+    return end < len(question) and not set(_words(question[:end])) & _POINTING
 
 
 def _own_subject_end(question: str) -> int:
@@ -417,7 +436,7 @@ def _own_subject_end(question: str) -> int:
     explain it?"): the pronouns after the comma are that subject, not an earlier turn's
     person, and only those before it may be. The question's length otherwise."""
     lead, comma, rest = question.partition(",")
-    if comma and _content_words(lead) and set(_words(rest)) & set(_PERSON_PRONOUNS):
+    if comma and _content_words(lead) and set(_words(rest)) & _POINTING:
         return len(lead)
     return len(question)
 

@@ -285,3 +285,22 @@ def test_a_subject_named_before_a_comma_is_what_the_pronoun_after_it_means() -> 
         "And his deputy, how did he explain it?", [Turn("Why did Tomas Brel resign?")]
     )
     assert deputy.startswith("And Tomas Brel's deputy, how did he explain it?")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "And how did Ada Okoro react to the result?",
+        "And the port director, what's her view?",
+        "And the harbour master, how did he take it?",
+    ],
+)
+def test_a_follow_up_about_another_person_does_not_carry_the_earlier_one(question: str) -> None:
+    earlier = [Turn("How did Lena Marsh describe the harbour plan?")]
+    assert "Lena Marsh" not in contextualize(question, earlier)
+
+
+def test_a_follow_up_about_the_same_person_still_carries_the_name() -> None:
+    earlier = [Turn("How did Lena Marsh describe the harbour plan?")]
+    assert "Lena Marsh" in contextualize("Why did she change her mind?", earlier)
+    assert "Lena Marsh" in contextualize("And her deputy, how did he take it?", earlier)

@@ -2,11 +2,13 @@
 what a killed worker, a killed driver, an unreachable cluster and a missing ray do.
 
 The cluster is ``ray.cluster_utils.Cluster``: a head and a second node on this machine, one CPU
-each, so the embedding actors run on both nodes. The corpus is the seed articles plus 120
-generated ones (about 900 texts to embed: 120 passages, 240 sentences, 240 windows, 120
-headlines, and the seed corpus's 300; some 15 batches of 64, 200 articles before): enough for
-an embedding actor to be caught and killed mid-batch with batches still to come, not a measure
-of speed (that is the benchmark's).
+each, so the embedding actors run on both nodes. The corpus is the seed articles plus 60
+generated ones (about 660 texts to embed: 60 passages, 120 sentences, 120 windows, 60
+headlines, and the seed corpus's 300; some 20 batches of 32): enough for an embedding actor to
+be caught and killed mid-batch with batches still to come, not a measure of speed (that is the
+benchmark's). One full build runs to its end on the cluster: the one a worker is killed in,
+shared by the tests that compare it with the local build and update it; after a killed driver,
+the next build is an update.
 
 Every build here, local and on Ray, runs the bundled model on ONNX Runtime (``--model onnx``):
 the same model and the same Ray stages, but actors that start without importing torch, so a Ray
@@ -40,7 +42,8 @@ from qa_bot.index.store import IndexStore, load_index
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("ray")]
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERATED = 120
+GENERATED = 60
+BATCH = 32  # texts per embedding batch here: as many batches as 120 articles in 64s
 TOLERANCE = 1e-5
 VECTORS = ("passage_vectors", "sentence_vectors", "window_vectors", "title_vectors")
 EMBED_ACTOR = "MapBatches(_EmbedWorker)"
@@ -169,62 +172,86 @@ def _wait_for_busy_actor(raylets: set[int], still_running: object) -> int:
     raise AssertionError("no embedding actor started")
 
 
-def test_ray_build_is_the_local_build(
-    cluster: object, corpus: Path, local_index: Path, embedder, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    ray = RaySettings(address=cluster.address)  # type: ignore[attr-defined]
-    report = build_index(corpus, tmp_path / "index", embedder, ray=ray)
-    local = load_index(local_index)
-    assert report.status == "built"
-    assert report.documents == len(local.documents) >= GENERATED
-    diffs = _assert_same_index(local_index, tmp_path / "index")
-    print(f"\nmax |local - ray|: {diffs}")
-
-    # Unchanged: reused as a local build is. One article edited: both builds re-embed the same
-    # few texts and reuse every other vector of their live index.
-    again = build_index(corpus, tmp_path / "index", embedder, ray=ray)
-    assert again.status == "reused"
-    local_copy = tmp_path / "local"
-    shutil.copytree(local_index, local_copy)
-    article = corpus / "gen_007.txt"
+def _edited_builds(
+    corpus: Path, name: str, ray_dir: Path, local_dir: Path, embedder, ray: RaySettings
+) -> tuple[BuildReport, BuildReport]:  # type: ignore[no-untyped-def]
+    """One sentence of the generated article ``name`` edited: the build on the cluster into
+    ``ray_dir`` and the local one into ``local_dir`` (the article is restored after)."""
+    article = corpus / name
     original = article.read_text("utf-8")
     try:
         article.write_text(original.replace("said report 1", "said report one"), "utf-8")
-        from_ray = build_index(corpus, tmp_path / "index", embedder, ray=ray)
-        from_local = build_index(corpus, local_copy, embedder)
+        return (
+            build_index(corpus, ray_dir, embedder, ray=ray),
+            build_index(corpus, local_dir, embedder),
+        )
     finally:
         article.write_text(original, "utf-8")
-    assert from_ray.status == from_local.status == "updated"
-    assert from_ray.embedded_passages == from_local.embedded_passages == 1
-    assert from_ray.embedded_sentences == from_local.embedded_sentences
-    assert 0 < from_ray.embedded_sentences <= 4  # the changed sentence and its windows
-    _assert_same_index(local_copy, tmp_path / "index")
 
 
-def test_a_worker_killed_mid_build_is_retried(
-    cluster: object, corpus: Path, local_index: Path, embedder, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    ray = RaySettings(address=cluster.address)  # type: ignore[attr-defined]
+@pytest.fixture(scope="module")
+def killed_worker_build(
+    cluster: object, corpus: Path, embedder, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[BuildReport | BaseException, int, Path]:  # type: ignore[no-untyped-def]
+    """A full build on the cluster during which a busy embedding actor is killed: its outcome,
+    the killed actor's pid and the index folder (one build shared by the tests below)."""
+    index_dir = tmp_path_factory.mktemp("killed-worker") / "index"
+    ray = RaySettings(address=cluster.address, batch_size=BATCH)  # type: ignore[attr-defined]
     outcome: list[BuildReport | BaseException] = []
 
     def run() -> None:
         try:
-            outcome.append(build_index(corpus, tmp_path / "index", embedder, ray=ray))
-        except BaseException as exc:  # reported by the test below
+            outcome.append(build_index(corpus, index_dir, embedder, ray=ray))
+        except BaseException as exc:  # reported by the tests below
             outcome.append(exc)
 
     builder = threading.Thread(target=run)
     builder.start()
     victim = _wait_for_busy_actor(_raylets(cluster), builder.is_alive)
     time.sleep(1.0)  # well inside its batches
-    assert builder.is_alive()
+    assert builder.is_alive(), "the build ended before the worker could be killed"
     os.kill(victim, signal.SIGKILL)
     builder.join(BUILD_TIMEOUT)
     assert not builder.is_alive(), "the build did not finish after a worker was killed"
+    return outcome[0], victim, index_dir
+
+
+def test_a_worker_killed_mid_build_is_retried_and_gives_the_local_build(
+    killed_worker_build: tuple[BuildReport | BaseException, int, Path], local_index: Path
+) -> None:
+    report, victim, index_dir = killed_worker_build
     assert not Path(f"/proc/{victim}").exists() or "zombie" in _state(victim)
-    assert isinstance(outcome[0], BuildReport), outcome[0]
-    assert outcome[0].status == "built"
-    _assert_same_index(local_index, tmp_path / "index")
+    assert isinstance(report, BuildReport), report
+    assert report.status == "built"
+    assert report.documents == len(load_index(local_index).documents) >= GENERATED
+    diffs = _assert_same_index(local_index, index_dir)
+    print(f"\nmax |local - ray|: {diffs}")
+
+
+def test_a_ray_build_reuses_and_updates_as_a_local_build(
+    cluster: object,
+    corpus: Path,
+    local_index: Path,
+    embedder,
+    killed_worker_build: tuple[BuildReport | BaseException, int, Path],
+    tmp_path: Path,
+) -> None:  # type: ignore[no-untyped-def]
+    # Unchanged: reused as a local build is. One article edited: both builds re-embed the same
+    # few texts and reuse every other vector of their live index.
+    ray = RaySettings(address=cluster.address, batch_size=BATCH)  # type: ignore[attr-defined]
+    ray_copy, local_copy = tmp_path / "ray", tmp_path / "local"
+    shutil.copytree(killed_worker_build[2], ray_copy)
+    shutil.copytree(local_index, local_copy)
+    again = build_index(corpus, ray_copy, embedder, ray=ray)
+    assert again.status == "reused"
+    from_ray, from_local = _edited_builds(
+        corpus, "gen_007.txt", ray_copy, local_copy, embedder, ray
+    )
+    assert from_ray.status == from_local.status == "updated"
+    assert from_ray.embedded_passages == from_local.embedded_passages == 1
+    assert from_ray.embedded_sentences == from_local.embedded_sentences
+    assert 0 < from_ray.embedded_sentences <= 4  # the changed sentence and its windows
+    _assert_same_index(local_copy, ray_copy)
 
 
 def _state(pid: int) -> str:
@@ -257,12 +284,20 @@ def test_a_killed_driver_leaves_the_live_index_and_the_next_build_finishes(
     assert (index_dir / "CURRENT").read_text() == live  # nothing was switched
     _assert_same_index(local_index, index_dir)  # the live index loads, verified, as it was
 
-    ray = RaySettings(address=address)
-    finished = build_index(corpus, index_dir, embedder, force=True, ray=ray)
-    assert finished.status == "built"
+    # The next build on the same cluster (one article edited, so it embeds on the cluster's
+    # actors again, which the dead driver's must have left room for) finishes, switches and
+    # cleans up, and gives what a local build of the same change gives.
+    ray = RaySettings(address=address, batch_size=BATCH)
+    local_copy = tmp_path / "local"
+    shutil.copytree(local_index, local_copy)
+    finished, from_local = _edited_builds(
+        corpus, "gen_011.txt", index_dir, local_copy, embedder, ray
+    )
+    assert finished.status == from_local.status == "updated"
+    assert finished.embedded_passages == 1
     assert (index_dir / "CURRENT").read_text() != live
     assert not list(index_dir.glob(".tmp-*"))  # the killed build's leftovers are gone
-    _assert_same_index(local_index, index_dir)
+    _assert_same_index(local_copy, index_dir)
 
 
 def test_an_error_on_the_cluster_is_a_cluster_error(cluster: object, embedder) -> None:  # type: ignore[no-untyped-def]
