@@ -329,7 +329,7 @@ class QABot:
         query = question
         seen: tuple[str, ...] = ()
         if history:
-            from qa_bot.answering.followup import asks_for_more, contextualize
+            from qa_bot.answering.followup import contextualize, wants_new_quotes
 
             # Only recent turns can carry a subject, and each is bounded like a question.
             recent = [
@@ -345,7 +345,7 @@ class QABot:
                 if small_talk_reply(t if isinstance(t, str) else t.question, 0) is None
             ]
             query = contextualize(question, recent)[: 2 * self.max_question_chars]
-            if asks_for_more(question):
+            if wants_new_quotes(question):
                 # "Tell me more": not again what the earlier answers quoted.
                 seen = tuple(t.answer for t in recent if t.answer)
         query = self._spelled(query)

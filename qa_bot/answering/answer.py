@@ -16,7 +16,7 @@ someone the articles never name is not answered with a quote about someone else.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -29,7 +29,6 @@ from qa_bot.answering.decision import DecisionModel, features, shipped_model, wh
 from qa_bot.answering.question_type import (
     asked_speaker,
     defined_name,
-    defines,
     expected_kind,
     has_kind,
     mentions,
@@ -46,7 +45,6 @@ from qa_bot.models import Answer, Citation, Hit, Passage
 
 if TYPE_CHECKING:
     from qa_bot.answering.retrieval import Retriever
-    from qa_bot.index.store import DocumentInfo
     from qa_bot.reader.model import Reader
 
 NO_ANSWER = (
@@ -295,42 +293,6 @@ def _confidence(
     )
 
 
-def _by_the_author(
-    question: str, candidates: list[Candidate], documents: Mapping[str, DocumentInfo]
-) -> list[Candidate]:
-    """For "What did Mark Galeotti write about Putin?" when Galeotti wrote one of the articles
-    read: only that article's sentences, his words (else every candidate, for the speaker
-    rule to judge)."""
-    speaker = asked_speaker(question)
-    if speaker is None:
-        return candidates
-    own = [
-        c
-        for c in candidates
-        if (info := documents.get(c.hit.passage.doc_id)) is not None
-        and names([info.metadata.get("author", "")], speaker)
-    ]
-    return own or candidates
-
-
-def _definition_first(
-    question: str, candidates: list[Candidate], confidence: float, settings: AnswerSettings
-) -> tuple[list[Candidate], float]:
-    """For "Who is Markov?" / "What is the Institute for Political Studies?": the sentences
-    that say who or what it is ("..., says Markov, who now leads the Institute for Political
-    Studies, a Moscow-based Russian think tank") first, and answer enough however loosely the
-    rest of their words match the question (question_type.defines)."""
-    name = defined_name(question)
-    if name is None:
-        return candidates, confidence
-    defining = [c for c in candidates if defines(c.text, name)]
-    if not defining:
-        return candidates, confidence
-    chosen = {id(c) for c in defining}
-    rest = [c for c in candidates if id(c) not in chosen]
-    return defining + rest, max(confidence, settings.abstain_below)
-
-
 def _adds_support(question: str, leading: str, text: str, quote: str) -> bool:
     """Whether a further sentence (``text``, quoted as ``quote``: widened where it leans on the
     one before) may follow the leading one: a question about a year or a number ("What did he
@@ -534,10 +496,8 @@ def compose_answer(
         return _decided(
             question, searched, query_vector, hits, candidates, retriever, settings, model, seen
         )
-    candidates = _by_the_author(searched, candidates, retriever.store.documents)
     if topic is None:
         confidence = _confidence(searched, candidates, retriever, settings)
-        candidates, confidence = _definition_first(searched, candidates, confidence, settings)
     else:
         candidates = [c for c in candidates if mentions(c.text, topic)]
         confidence = max((c.evidence for c in candidates), default=0.0)

@@ -8,7 +8,7 @@ sentence's features, the probability that the articles answer the question at al
 quotes the most probable sentences, and abstains when the answer head is under the calibrated
 threshold. It replaces the hand-set penalties and thresholds: what those rules looked
 at (the question's names, numbers and kind of answer missing from the quote, whose words were
-asked for, an unnamed source, a definition) are features here, weighed by the fit.
+asked for, an unnamed source) are features here, weighed by the fit.
 
 Features are general: the reader's probability, bi-encoder and keyword scores of the sentence
 and its passage, agreement between scorers, position, and whether the sentence holds what the
@@ -31,7 +31,7 @@ import numpy as np
 from qa_bot.answering.abbreviations import canonical
 from qa_bot.answering.analysis import WH_TYPES, QueryAnalysis, new_entity
 from qa_bot.answering.answer_type import unnamed_mention
-from qa_bot.answering.question_type import defines, has_kind, missing_numbers, names
+from qa_bot.answering.question_type import has_kind, missing_numbers, names
 from qa_bot.index.store import bm25_tokens
 
 if TYPE_CHECKING:
@@ -69,7 +69,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "answer_entity": ("expects", "entity_found"),
     "speaker": ("speaker_asked", "speaker_named"),
     "unnamed_source": ("unnamed",),
-    "definition": ("defined_asked", "defines"),
     "shape": ("words", "quoted", "first", "digits"),
     "wh": tuple(f"wh_{w}" for w in WH_TYPES),
 }
@@ -152,8 +151,6 @@ def features(
             "speaker_asked": float(analysis.speaker is not None),
             "speaker_named": float(analysis.speaker is not None and names(where, analysis.speaker)),
             "unnamed": float(unnamed_mention(question, c.text)),
-            "defined_asked": float(analysis.defined is not None),
-            "defines": float(analysis.defined is not None and defines(c.text, analysis.defined)),
             "words": min(len(c.text.split()), 60) / 60,
             "quoted": float('"' in c.text or "“" in c.text),
             "first": float(c.sentence_index == 0),

@@ -41,7 +41,7 @@ from qa_bot.answering.answer_type import persons
 from qa_bot.answering.article_facts import fact_question
 from qa_bot.models import Turn
 
-__all__ = ["asks_for_more", "contextualize", "needs_context"]
+__all__ = ["asks_for_more", "contextualize", "needs_context", "wants_new_quotes"]
 
 # Person pronouns are replaced when the person is clear; the others only pull the subject in.
 _PERSON_PRONOUNS = {"he": "", "him": "", "his": "'s", "she": "", "hers": "'s"}
@@ -232,6 +232,23 @@ def asks_for_more(question: str) -> bool:
     """Whether ``question`` asks for more on the subject so far ("Tell me more", "Anything
     else?", "What else?"): its answer should not quote again what earlier answers quoted."""
     return _MORE.match(question) is not None
+
+
+# "Tell me more about his finances", "Can you say more about what that involves?", "Could you
+# be more specific?": more on a matter of the conversation, named or not.
+_MORE_ON = re.compile(
+    r"^\W*(?:and\s+|so\s+)?(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
+    r"(?:(?:tell|give|show)\s+(?:me|us)|say|explain|go\s+into|be)\s+(?:a\s+(?:bit|little)\s+)?"
+    r"more\b",
+    re.IGNORECASE,
+)
+
+
+def wants_new_quotes(question: str) -> bool:
+    """Whether ``question`` asks for more than the earlier answers said ("Tell me more",
+    "Tell me more about his finances", "Can you be more specific?"): those answers' quotes are
+    not quoted again."""
+    return asks_for_more(question) or _MORE_ON.match(question) is not None
 
 
 def _subject_terms(turn: str, whole: bool = False) -> list[str]:

@@ -238,20 +238,6 @@ def name_forms(name: str) -> set[str]:
     return {name, name.split()[-1]} if " " in name and name.split()[0][0].isupper() else {name}
 
 
-def defines(text: str, name: str) -> bool:
-    """Whether ``text`` says who or what ``name`` is, the way news writing does: in an apposition
-    ("Markov, who now leads ...", "the Institute for Political Studies, a Moscow-based think
-    tank") or a copula ("Peskov is the Kremlin's spokesman"). A surname stands for the name."""
-    return any(
-        re.search(
-            rf"(?<!\w){re.escape(form)}(?:[’']s)?\s*(?:,\s*(?:a|an|the|who|which|one\s+of|"
-            r"now|formerly|then)\b|\s+(?:is|was)\s+(?:a|an|the|one\s+of)\b)",
-            text,
-        )
-        for form in name_forms(name)
-    )
-
-
 _PERSON = r"[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,2}"
 # "Compare the views of Markov and Suslov", "How do Markov and Suslov differ on Ukraine?",
 # "What do Markov and Suslov say about China?", "Markov vs Suslov on sanctions".

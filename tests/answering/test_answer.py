@@ -142,22 +142,6 @@ def test_a_named_speakers_words_come_from_a_passage_that_names_them(tmp_path: Pa
     assert not by_her.abstained
 
 
-def test_what_an_author_says_is_quoted_from_her_own_article(tmp_path: Path) -> None:
-    (tmp_path / "corpus").mkdir()
-    # Another article matches the question's words best, but does not name her.
-    other = "The harbour board says the north pier will reopen in May after the storm repairs."
-    (tmp_path / "corpus" / "pier.txt").write_text(f"Pier news\n\n{other}\n", encoding="utf-8")
-    hers = "The north pier should never have closed for the whole winter, in my view."
-    (answer,) = _answers(
-        tmp_path,
-        "What does Jane Alder say about the north pier reopening in May after the storm?",
-        [f"By Jane Alder\n\n{hers}"],
-        abstain_below=0.1,
-    )
-    assert not answer.abstained
-    assert [c.quote for c in answer.citations] == [hers]
-
-
 def test_what_the_articles_say_about_a_topic_is_the_sentences_that_mention_it(
     tmp_path: Path,
 ) -> None:
@@ -203,19 +187,6 @@ def test_tell_me_more_does_not_quote_again_what_was_quoted(tmp_path: Path) -> No
     seen.append(Turn("What else?", True, bot.chat("What else?", seen).text))
     last = bot.chat("Anything else?", seen)
     assert last.abstained and last.text.startswith("I found nothing more in the articles")
-
-
-def test_who_or_what_a_name_is_is_answered_by_the_sentence_that_says_it(tmp_path: Path) -> None:
-    bot = _harbour_bot(
-        tmp_path,
-        "Storms closed the north pier twice this winter. “The pier will need a new deck,” says "
-        "Tamsin Rowe, who chairs the Quayside Trust, a charity that restores old piers. "
-        "Repairs should start in May.",
-    )
-    for question in ("Who is Tamsin Rowe?", "What is the Quayside Trust?"):
-        answer = bot.ask(question)
-        assert not answer.abstained, question
-        assert answer.citations[0].quote.endswith("a charity that restores old piers."), question
 
 
 @pytest.mark.parametrize(

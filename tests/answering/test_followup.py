@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from qa_bot.answering.article_facts import fact_question
-from qa_bot.answering.followup import asks_for_more, contextualize, needs_context
+from qa_bot.answering.followup import (
+    asks_for_more,
+    contextualize,
+    needs_context,
+    wants_new_quotes,
+)
 from qa_bot.models import Turn
 
 pytestmark = pytest.mark.unit
@@ -304,3 +309,20 @@ def test_a_follow_up_about_the_same_person_still_carries_the_name() -> None:
     earlier = [Turn("How did Lena Marsh describe the harbour plan?")]
     assert "Lena Marsh" in contextualize("Why did she change her mind?", earlier)
     assert "Lena Marsh" in contextualize("And her deputy, how did he take it?", earlier)
+
+
+@pytest.mark.parametrize(
+    ("question", "more"),
+    [
+        ("Tell me more", True),
+        ("Tell me more about his finances.", True),
+        ("Can you say more about what that involves?", True),
+        ("Could you be more specific about what they found?", True),
+        ("Anything else?", True),
+        ("Is there more risk of a slide?", False),
+        ("More people were hurt?", False),
+        ("Why would he say more?", False),
+    ],
+)
+def test_wants_new_quotes(question: str, more: bool) -> None:
+    assert wants_new_quotes(question) is more

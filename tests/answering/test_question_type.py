@@ -8,7 +8,6 @@ from qa_bot.answering.question_type import (
     asked_speaker,
     compared,
     defined_name,
-    defines,
     expected_kind,
     has_kind,
     mentions,
@@ -207,15 +206,6 @@ def test_mentions_reads_a_topic_in_either_form_of_an_abbreviation() -> None:
 )
 def test_defined_name(question: str, name: str | None) -> None:
     assert defined_name(question) == name
-
-
-def test_defines_by_apposition_or_copula() -> None:
-    said = "“It goes on,” says Markov, who leads the Institute for Political Studies, a think tank."
-    assert defines(said, "Markov") and defines(said, "Sergei Markov")  # a surname stands for it
-    assert defines(said, "Institute for Political Studies")
-    assert defines("Peskov is the Kremlin's spokesman.", "Peskov")
-    assert not defines("Markov said the war would go on.", "Markov")
-    assert not defines("The institute, a think tank, agreed.", "Institute for Political Studies")
 
 
 @pytest.mark.parametrize(
