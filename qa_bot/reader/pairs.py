@@ -89,7 +89,8 @@ class Pair:
     article: str
     qid: str
     # "answer" | "paragraph" | "unanswerable" | "plausible" (the sentence holding an
-    # unanswerable question's plausible answer) | "retrieved" | "lookalike"
+    # unanswerable question's plausible answer) | "retrieved" | "lookalike"; from a news split
+    # (news_pairs): "news_answer" | "news" | "news_lookalike"
     kind: str
     answer: str = ""  # a positive's gold answer text, as it stands in ``text`` (span loss)
 
@@ -279,4 +280,58 @@ def _retrieved_negatives(
                 taken += 1
                 if taken >= per_question:
                     break
+    return out
+
+
+def news_pairs(
+    folder: str | Path,
+    encode: Callable[[list[str]], np.ndarray],
+    *,
+    negatives: int = 4,
+    lookalikes: bool = True,
+) -> list[Pair]:
+    """Pairs from a news question split (``tests/data/newsqa/train``: ``articles/*.txt`` and
+    ``questions.jsonl``), as news readers meet them: paraphrased questions, long articles.
+
+    An answerable question's positives are the article's sentences that hold one of its evidence
+    strings; its negatives are the ``negatives`` other sentences of the article the bi-encoder
+    ranks highest for it. A look-alike question (the article's people and matter, an answer the
+    article does not give) has the ``negatives`` sentences the bi-encoder ranks highest as
+    negatives, kind "news_lookalike": the hard negatives news look-alikes are (left out when not
+    ``lookalikes``). Off-topic questions and follow-ups are left out (what a follow-up searches
+    is resolved from its earlier turns by the answering layer, above the reader).
+    """
+    from qa_bot.ingest.cleaning import clean_text
+    from qa_bot.ingest.sentences import split_sentences
+
+    root = Path(folder)
+    articles: dict[str, tuple[str, list[str]]] = {}
+    for path in sorted((root / "articles").glob("*.txt")):
+        title, body = clean_text(path.read_text(encoding="utf-8"))
+        sentences = [body[s.start : s.end] for s in split_sentences(body)]
+        articles[path.stem] = (title, sentences)
+    rows = [json.loads(line) for line in (root / "questions.jsonl").open(encoding="utf-8")]
+    out: list[Pair] = []
+    vectors = {doc: encode(sentences) for doc, (_, sentences) in articles.items()}
+    asked = [r for r in rows if r.get("article") in articles and not r.get("history")]
+    asked = [
+        r for r in asked if r.get("answerable") or (lookalikes and r.get("group") == "lookalike")
+    ]
+    qvectors = encode([r["question"] for r in asked])
+    for row, qvector in zip(asked, qvectors, strict=True):
+        title, sentences = articles[row["article"]]
+        folded = [" ".join(s.split()).lower() for s in sentences]
+        evidence = [" ".join(e.split()).lower() for e in row.get("evidence", [])]
+        gold = {i for i, s in enumerate(folded) if any(e in s or s in e for e in evidence)}
+        if row.get("answerable") and not gold:
+            continue  # evidence across a sentence break the splitter made: skip, not mislabel
+        kind = "news" if row.get("answerable") else "news_lookalike"
+        for i in sorted(gold):
+            text = reader_text(sentences[i], title)
+            out.append(Pair(row["question"], text, 1.0, row["article"], row["id"], "news_answer"))
+        order = np.argsort(-(vectors[row["article"]] @ qvector))
+        taken = [int(i) for i in order if int(i) not in gold][:negatives]
+        for i in taken:
+            text = reader_text(sentences[i], title)
+            out.append(Pair(row["question"], text, 0.0, row["article"], row["id"], kind))
     return out

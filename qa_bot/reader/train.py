@@ -11,6 +11,11 @@ held-out articles. Then, on the held-out articles:
   everything needed to reproduce the run (config, seeds, the data file's sha256, library
   versions, time taken) go to ``card.json`` and ``README.md`` beside the model.
 
+With ``--news tests/data/newsqa/train``, the questions of the news train split are trained on
+too (pairs.news_pairs: evidence sentences as positives, the article's nearest other sentences
+and its look-alike questions as hard negatives); tried, not shipped (BENCHMARKS.md, "The reader
+retrained with the news train split").
+
 Seeds are fixed; the run takes about 30-45 minutes on two CPU cores. Needs torch and
 transformers (installed with qa_bot), and onnx to export.
 """
@@ -40,6 +45,7 @@ from qa_bot.reader.pairs import (
     build_pairs,
     candidate_texts,
     load_squad,
+    news_pairs,
 )
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "reader-data"
@@ -456,6 +462,17 @@ def _lookalike_note(card: dict[str, Any]) -> str:
     )
 
 
+def _news_note(card: dict[str, Any]) -> str:
+    count = card["pairs"].get("train_news", 0)
+    if not count:
+        return ""
+    hard = card["pairs"].get("train_news_lookalike", 0)
+    return (
+        f", and {count} pairs from the news split `{card.get('news', '')}` ({hard} of them"
+        " its look-alike questions against their article's nearest sentences)"
+    )
+
+
 def write_card_readme(out: Path, card: dict[str, Any]) -> None:
     m = card["metrics"]
     lines = [
@@ -468,7 +485,7 @@ def write_card_readme(out: Path, card: dict[str, Any]) -> None:
         f"- base: {card['base_model']} (BERT, 6 layers, 384 wide), one-logit head",
         f"- data: `{card['data_file']}` sha256 `{card['data_sha256'][:16]}…`; "
         f"{card['pairs']['train']} training pairs from {len(card['train_articles'])} articles"
-        f"{_lookalike_note(card)}; held out: {', '.join(card['held_out'])}",
+        f"{_lookalike_note(card)}{_news_note(card)}; held out: {', '.join(card['held_out'])}",
         f"- training: {card['train_minutes']:.1f} min on {card['config']['threads']} CPU threads "
         f"({card['config']['epochs']} epochs, batch {card['config']['batch_size']}, "
         f"lr {card['config']['learning_rate']})",
@@ -566,6 +583,24 @@ def main(argv: list[str] | None = None) -> int:
         help="share of training pairs whose question loses half the words it shares with the text",
     )
     parser.add_argument(
+        "--news",
+        default="",
+        help="a news question split (articles/ and questions.jsonl, e.g. tests/data/newsqa/train) "
+        "whose questions are trained on too, look-alikes as hard negatives (pairs.news_pairs)",
+    )
+    parser.add_argument(
+        "--news-negatives",
+        type=int,
+        default=4,
+        help="with --news, the negatives per question: the article's sentences the bi-encoder "
+        "ranks highest",
+    )
+    parser.add_argument(
+        "--news-no-lookalikes",
+        action="store_true",
+        help="with --news, its answerable questions only (no look-alike negatives)",
+    )
+    parser.add_argument(
         "--recalibrate",
         action="store_true",
         help="refit only the calibration of the model in --out on the held-out articles",
@@ -612,6 +647,13 @@ def main(argv: list[str] | None = None) -> int:
         lookalikes=config.lookalikes,
         seed=config.seed,
     )
+    if args.news:
+        pairs += news_pairs(
+            args.news,
+            encode,
+            negatives=args.news_negatives,
+            lookalikes=not args.news_no_lookalikes,
+        )
     random.Random(config.seed).shuffle(pairs)
     if args.limit:
         pairs = pairs[: args.limit]
@@ -689,11 +731,16 @@ def main(argv: list[str] | None = None) -> int:
         "data_file": data.name,
         "data_sha256": sha256_file(data),
         "train_articles": sorted({p.article for p in train_paras}),
+        "news": args.news,
+        "news_negatives": args.news_negatives if args.news else 0,
+        "news_lookalikes": bool(args.news and not args.news_no_lookalikes),
         "held_out": list(config.held_out),
         "pairs": {
             "train": len(pairs),
             "train_positive": int(sum(p.label for p in pairs)),
             "train_lookalike": sum(p.kind == "lookalike" for p in pairs),
+            "train_news": sum(p.kind.startswith("news") for p in pairs),
+            "train_news_lookalike": sum(p.kind == "news_lookalike" for p in pairs),
             "held_out": len(held_pairs),
         },
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -137,3 +138,69 @@ def test_lookalike_pairs_are_negatives_of_the_answer_sentence(tmp_path: Path) ->
     assert {p.text for p in added} == {"Rollo agreed a treaty in 911. [SEP] Normans"}
     assert all("Rollo" not in p.question for p in added)  # swapped for a name of the article
     assert len({p.question for p in added}) == len(added) <= 2
+
+
+def _news_split(tmp_path: Path) -> Path:
+    """A news split of one article: an answerable question, a look-alike, an off-topic one and
+    an answerable follow-up."""
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "a1.txt").write_text(
+        "Council votes to keep the library open\n\n"
+        "The city council voted on Tuesday to keep the Elm Street library open. "
+        "The motion was put forward by councillor Ana Solis. "
+        "The library needs a new roof costing $2 million. "
+        "Volunteers have raised $38,000 so far.\n",
+        encoding="utf-8",
+    )
+    rows = [
+        {"id": "q1", "question": "Who proposed the motion?", "answerable": True,
+         "evidence": ["put forward by councillor Ana Solis"], "group": "answerable",
+         "article": "a1"},
+        {"id": "q2", "question": "Who will pay for the roof?", "answerable": False,
+         "evidence": [], "group": "lookalike", "article": "a1"},
+        {"id": "q3", "question": "Who won the cup final?", "answerable": False,
+         "evidence": [], "group": "offtopic", "article": "a1"},
+        {"id": "q4", "question": "How much have they raised?", "answerable": True,
+         "evidence": ["Volunteers have raised $38,000"], "group": "followup", "article": "a1",
+         "history": ["Who is backing the library?"]},
+    ]  # fmt: skip
+    (tmp_path / "questions.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+    )
+    return tmp_path
+
+
+def _bag_of_words(texts: list[str]) -> np.ndarray:
+    """Unit vectors of hashed words: enough to rank an article's sentences for a question."""
+    out = np.zeros((len(texts), 64), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in text.lower().split():
+            out[row, sum(map(ord, word.strip(".,?$"))) % 64] += 1.0
+    norms = np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+    return np.asarray(out / norms, dtype=np.float32)
+
+
+def test_news_pairs_label_evidence_sentences_and_take_lookalikes_as_hard_negatives(
+    tmp_path: Path,
+) -> None:
+    from qa_bot.reader.pairs import news_pairs
+
+    pairs = news_pairs(_news_split(tmp_path), _bag_of_words, negatives=2)
+    by_question: dict[str, list[Any]] = {}
+    for pair in pairs:
+        by_question.setdefault(pair.qid, []).append(pair)
+    # Off-topic questions and follow-ups give no pairs.
+    assert set(by_question) == {"q1", "q2"}
+    answer = [p for p in by_question["q1"] if p.label == 1.0]
+    assert len(answer) == 1 and "Ana Solis" in answer[0].text and answer[0].kind == "news_answer"
+    # The reader's input: the sentence, then the article's headline.
+    assert answer[0].text.endswith("[SEP] Council votes to keep the library open")
+    negatives = [p for p in by_question["q1"] if p.label == 0.0]
+    assert len(negatives) == 2 and {p.kind for p in negatives} == {"news"}
+    assert all("Ana Solis" not in p.text for p in negatives)
+    lookalike = by_question["q2"]
+    assert len(lookalike) == 2 and all(p.label == 0.0 for p in lookalike)
+    assert {p.kind for p in lookalike} == {"news_lookalike"}
+    # Answerable questions only: one positive and one negative.
+    only = news_pairs(tmp_path, _bag_of_words, negatives=1, lookalikes=False)
+    assert {p.qid for p in only} == {"q1"} and sorted(p.label for p in only) == [0.0, 1.0]
